@@ -1,0 +1,48 @@
+# The front door: `make run` starts the system, `make test` runs the whole suite.
+# Both work on a fresh machine with only Python 3.11+ and make.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
+
+.PHONY: install run test test-postgres lint format clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/market dev-setup
+	@echo
+	@echo "  catalog  http://127.0.0.1:8001/docs   (ReDoc: /redoc)"
+	@echo
+	@echo "  Stop with Ctrl-C."
+	@echo
+	$(BIN)/honcho start -f Procfile
+
+test: install
+	$(BIN)/pytest
+
+# The same suite against PostgreSQL (CI runs both). Databases are created by the tests.
+test-postgres: install
+	MARKET_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy services shared tests
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

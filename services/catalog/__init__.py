@@ -1,0 +1,1 @@
+"""The catalog service: products, drafts, revisions, plans, add-ons, agreements, documents."""

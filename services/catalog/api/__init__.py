@@ -1,0 +1,1 @@
+"""The catalog's HTTP routes: thin handlers that parse, call a use case and answer."""

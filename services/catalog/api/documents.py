@@ -1,0 +1,103 @@
+"""Routes for agreement documents: upload (multipart) and read."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, UploadFile, status
+
+from services.catalog.api.deps import Catalog
+from services.catalog.api.schemas import DocumentView
+from services.catalog.domain.documents import MAX_DOCUMENT_BYTES
+from services.catalog.errors import (
+    DocumentNotFoundError,
+    DocumentTooLargeError,
+    EmptyDocumentError,
+    UnsupportedDocumentTypeError,
+)
+from shared.auth import AccessTokenVerifier, Principal
+from shared.problems import PayloadTooLargeError, ValidationProblem, problem_responses
+from shared.security import AUTH_ERRORS, Partner
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+# The body limit of the upload route: the document plus room for the multipart framing.
+UPLOAD_BODY_LIMIT = MAX_DOCUMENT_BYTES + 64 * 1024
+
+DocumentId = Annotated[str, Path(max_length=64)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload an agreement document",
+    description="`multipart/form-data` with the field `file`: a PDF, DOCX or UTF-8 plain-text "
+    "file of at most 10 MiB. The type is judged by the content, not the file name. The "
+    "sha256 of the content is stored and returned.",
+    operation_id="uploadDocument",
+    responses=problem_responses(
+        *AUTH_ERRORS,
+        ValidationProblem,
+        EmptyDocumentError,
+        DocumentTooLargeError,
+        PayloadTooLargeError,
+        UnsupportedDocumentTypeError,
+    ),
+)
+async def upload_document(file: UploadFile, partner: Partner, catalog: Catalog) -> DocumentView:
+    content = await file.read(MAX_DOCUMENT_BYTES + 1)
+    row = await catalog.upload_document(partner, file.filename or "document", content)
+    return DocumentView.of(row)
+
+
+@router.get(
+    "/{document_id}",
+    summary="Read a document's metadata",
+    description="Its owner may always read it; anyone may once it is the agreement of a live "
+    "add-on.",
+    operation_id="getDocument",
+    responses=problem_responses(DocumentNotFoundError),
+)
+async def get_document(document_id: DocumentId, request: Request, catalog: Catalog) -> DocumentView:
+    row = await catalog.get_document(_optional_principal(request), document_id)
+    return DocumentView.of(row)
+
+
+@router.get(
+    "/{document_id}/content",
+    summary="Download a document",
+    operation_id="getDocumentContent",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file."},
+        **problem_responses(DocumentNotFoundError),
+    },
+)
+async def get_document_content(
+    document_id: DocumentId, request: Request, catalog: Catalog
+) -> Response:
+    row = await catalog.get_document(_optional_principal(request), document_id, with_content=True)
+    return Response(
+        row.content,
+        media_type=row.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_safe_filename(row.filename)}"',
+            "ETag": f'"{row.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _optional_principal(request: Request) -> Principal | None:
+    """The caller if a valid bearer token came along; these reads are also public."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    verifier: AccessTokenVerifier = request.app.state.verifier
+    try:
+        return verifier.verify(token.strip())
+    except Exception:
+        return None
+
+
+def _safe_filename(name: str) -> str:
+    return "".join(ch for ch in name if ch.isalnum() or ch in "._- ")[:100] or "document"

@@ -1,0 +1,279 @@
+"""Request and response bodies of the catalog API (distinct from the tables and the domain)."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.catalog.db.models import DocumentRow, LiveProductRow, RevisionRow
+from services.catalog.domain.changes import Change
+from services.catalog.domain.model import (
+    AcceptanceDays,
+    Addon,
+    Agreement,
+    BillingMode,
+    Category,
+    Cycle,
+    Description,
+    Dimension,
+    Money,
+    Name,
+    ObjectId,
+    Plan,
+    ProductDetails,
+    ProductType,
+    Snapshot,
+    SubscriptionMethod,
+)
+from services.catalog.service import ProductState
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProductCreate(Request):
+    """A new product: its type (fixed forever) and the first draft's details."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_type": "marketplace",
+                    "name": "FleetOTA",
+                    "category": "automotive",
+                    "description": "Over-the-air updates for connected vehicles.",
+                    "billing_mode": "online",
+                    "requires_acceptance": True,
+                    "acceptance_days": 14,
+                }
+            ]
+        },
+    )
+
+    product_type: ProductType
+    name: Name
+    category: Category
+    description: Description = ""
+    billing_mode: BillingMode
+    requires_acceptance: bool = False
+    acceptance_days: AcceptanceDays = 7
+
+    def details(self) -> ProductDetails:
+        return ProductDetails(**self.model_dump(exclude={"product_type"}))
+
+
+class DraftPatch(Request):
+    """Product-level fields to change; absent fields stay as they are."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "FleetOTA Pro"}]}
+    )
+
+    name: Name | None = None
+    category: Category | None = None
+    description: Description | None = None
+    billing_mode: BillingMode | None = None
+    requires_acceptance: bool | None = None
+    acceptance_days: AcceptanceDays | None = None
+    product_type: ProductType | None = Field(
+        default=None, description="Immutable: only the current value is accepted."
+    )
+
+
+class ConfigurationPatch(Request):
+    """Fields of a plan to change; absent fields stay, `null` clears `cycles` or `price`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"retired": True}]})
+
+    name: Name | None = None
+    subscription_method: SubscriptionMethod | None = None
+    cycles: list[Cycle] | None = None
+    price: Money | None = None
+    entitlements: dict[Dimension, int] | None = None
+    retired: bool | None = None
+
+
+class AddonPatch(ConfigurationPatch):
+    """Fields of an add-on to change; `agreement: null` returns to the platform default."""
+
+    compatible_plans: list[ObjectId] | None = None
+    max_per_instance: int | None = Field(default=None, ge=1, le=1000)
+    agreement: Agreement | None = None
+
+
+class DraftBody(ProductDetails):
+    plans: list[Plan]
+    addons: list[Addon]
+
+
+class ProductView(BaseModel):
+    """A product as its owner sees it: the editable draft and where it stands."""
+
+    id: str
+    partner_id: str
+    product_type: ProductType
+    locked: bool = Field(description="True while a submission is open: edits get 409.")
+    open_submission_id: str | None
+    live_revision: int | None
+    last_revision: int
+    created_at: datetime
+    updated_at: datetime
+    draft: DraftBody
+
+    @classmethod
+    def of(cls, state: ProductState) -> "ProductView":
+        row, draft = state.row, state.draft
+        return cls(
+            id=row.id,
+            partner_id=row.partner_id,
+            product_type=ProductType(row.product_type),
+            locked=row.locked_submission_id is not None,
+            open_submission_id=row.locked_submission_id,
+            live_revision=row.live_revision,
+            last_revision=row.last_revision,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            draft=DraftBody(**draft.details.model_dump(), plans=draft.plans, addons=draft.addons),
+        )
+
+
+class LiveProduct(ProductDetails):
+    """A product as customers see it: its live revision."""
+
+    id: str
+    partner_id: str
+    product_type: ProductType
+    revision: int
+    published_at: datetime
+    plans: list[Plan]
+    addons: list[Addon]
+
+    @classmethod
+    def of(cls, row: LiveProductRow) -> "LiveProduct":
+        snapshot = Snapshot.model_validate(row.snapshot)
+        return cls(
+            **snapshot.details.model_dump(),
+            id=row.product_id,
+            partner_id=row.partner_id,
+            product_type=snapshot.product_type,
+            revision=row.revision,
+            published_at=row.published_at,
+            plans=snapshot.plans,
+            addons=snapshot.addons,
+        )
+
+
+class ProductSummary(BaseModel):
+    """A live product in the public list."""
+
+    id: str
+    partner_id: str
+    product_type: ProductType
+    name: str
+    category: str
+    description: str
+    billing_mode: BillingMode
+    revision: int
+    published_at: datetime
+
+    @classmethod
+    def of(cls, row: LiveProductRow) -> "ProductSummary":
+        details: dict[str, Any] = row.snapshot["details"]
+        return cls(
+            id=row.product_id,
+            partner_id=row.partner_id,
+            product_type=ProductType(row.snapshot["product_type"]),
+            name=details["name"],
+            category=details["category"],
+            description=details["description"],
+            billing_mode=BillingMode(details["billing_mode"]),
+            revision=row.revision,
+            published_at=row.published_at,
+        )
+
+
+class RevisionSummary(BaseModel):
+    number: int
+    state: str = Field(description="`submitted`, `published` or `discarded`.")
+    live: bool
+    submission_id: str
+    created_at: datetime
+    published_at: datetime | None
+
+    @classmethod
+    def of(cls, row: RevisionRow, live_revision: int | None) -> "RevisionSummary":
+        return cls(
+            number=row.number,
+            state=row.state,
+            live=row.number == live_revision,
+            submission_id=row.submission_id,
+            created_at=row.created_at,
+            published_at=row.published_at,
+        )
+
+
+class RevisionView(RevisionSummary):
+    snapshot: Snapshot
+    changes: list[Change]
+
+    @classmethod
+    def full(cls, row: RevisionRow, live_revision: int | None) -> "RevisionView":
+        return cls(
+            **RevisionSummary.of(row, live_revision).model_dump(),
+            snapshot=Snapshot.model_validate(row.snapshot),
+            changes=[Change.model_validate(c) for c in row.changes],
+        )
+
+
+class DocumentView(BaseModel):
+    id: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    public: bool
+    created_at: datetime
+    content_url: str
+
+    @classmethod
+    def of(cls, row: DocumentRow) -> "DocumentView":
+        return cls(
+            id=row.id,
+            filename=row.filename,
+            media_type=row.media_type,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            public=row.public,
+            created_at=row.created_at,
+            content_url=f"/v1/documents/{row.id}/content",
+        )
+
+
+class FreezeRequest(Request):
+    partner_id: str = Field(min_length=1, max_length=200)
+    submission_id: str = Field(min_length=1, max_length=64)
+
+
+class FrozenRevision(BaseModel):
+    product_id: str
+    revision: int
+    snapshot: Snapshot
+    changes: list[Change]
+    created_at: datetime
+
+
+class UnlockRequest(Request):
+    submission_id: str = Field(min_length=1, max_length=64)
+
+
+class PublishedRevision(BaseModel):
+    product_id: str
+    revision: int
+    published_at: datetime
+
+
+class UnlockedDraft(BaseModel):
+    product_id: str
+    locked: bool

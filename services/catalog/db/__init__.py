@@ -1,0 +1,1 @@
+"""The catalog's tables and the queries on them."""

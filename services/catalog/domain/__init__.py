@@ -1,0 +1,1 @@
+"""Catalog rules and value types: no web framework, database or HTTP client here."""

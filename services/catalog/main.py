@@ -1,0 +1,59 @@
+"""The catalog app: `create_app(settings)`; uvicorn runs it with `--factory`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.catalog.api import documents, internal, products
+from services.catalog.settings import CatalogSettings
+from shared.app import create_service_app
+from shared.auth import AccessTokenVerifier
+from shared.db import Database
+from shared.observability import configure_logging
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+TAGS = [
+    {"name": "products", "description": "Live products: the public catalog, and creating one."},
+    {"name": "drafts", "description": "A product's editable draft (owner only)."},
+    {"name": "plans", "description": "Base specifications in the draft."},
+    {"name": "addons", "description": "Scaling add-ons (expansion packs) in the draft."},
+    {"name": "revisions", "description": "Frozen drafts, one per submission (owner only)."},
+    {"name": "documents", "description": "Agreement documents (PDF, DOCX, text; ≤ 10 MiB)."},
+    {"name": "internal", "description": "Called by the review service with service tokens."},
+]
+
+
+def create_app(settings: CatalogSettings | None = None) -> FastAPI:
+    """Build the catalog app; nothing touches the database until the lifespan starts."""
+    settings = settings or CatalogSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("catalog", settings.log_level)
+        app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        app.state.verifier = AccessTokenVerifier.from_files(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            public_key_file=settings.auth_public_key_file,
+            jwks_url=settings.auth_jwks_url,
+        )
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    return create_service_app(
+        name="catalog",
+        title="Marketplace catalog",
+        description="Products, their drafts and revisions, plans (base specifications), "
+        "add-ons (expansion packs), agreements and documents.",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[products.router, documents.router, internal.router],
+        migrations=MIGRATIONS,
+        openapi_tags=TAGS,
+        body_limit_overrides={"/v1/documents": documents.UPLOAD_BODY_LIMIT},
+    )

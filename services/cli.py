@@ -1,0 +1,92 @@
+"""`market`, the project's command line: dev tokens, migrations, local setup.
+
+market token --role partner --sub acme [--ttl 3600]
+market db upgrade [catalog ...]
+market dev-setup
+"""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from services.catalog.settings import CatalogSettings
+from shared.auth import MAX_TTL_SECONDS, Role, issue_access_token
+from shared.db import upgrade
+from shared.keys import ensure_key_pair
+from shared.settings import DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE, ServiceSettings
+
+SERVICES_DIR = Path(__file__).parent
+
+# Each service with a database: how to read its settings (and so its database URL).
+DATABASES: dict[str, Callable[[], ServiceSettings]] = {"catalog": CatalogSettings}
+
+
+def _token(args: argparse.Namespace) -> int:
+    settings = CatalogSettings()
+    key = ensure_key_pair(DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE)
+    print(
+        issue_access_token(
+            key,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            sub=args.sub,
+            role=Role(args.role),
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    names = args.services or list(DATABASES)
+    for name in names:
+        url = DATABASES[name]().database_url
+        asyncio.run(upgrade(SERVICES_DIR / name / "migrations", url))
+        print(f"{name}: database at head")
+    return 0
+
+
+def _dev_setup(_args: argparse.Namespace) -> int:
+    ensure_key_pair(DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE)
+    print(f"access-token issuer key: {DEV_ISSUER_KEY_FILE}")
+    return _db_upgrade(argparse.Namespace(services=[]))
+
+
+def _ttl(value: str) -> int:
+    ttl = int(value)
+    if not 1 <= ttl <= MAX_TTL_SECONDS:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_TTL_SECONDS} seconds")
+    return ttl
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="market", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="print an access token the running services accept")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--sub", required=True, help="the principal's id (partner, customer, …)")
+    token.add_argument("--ttl", type=_ttl, default=3600, help="lifetime in seconds (default 3600)")
+    token.set_defaults(run=_token)
+
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_commands.add_parser("upgrade", help="migrate databases to head")
+    db_upgrade.add_argument("services", nargs="*", choices=[[], *DATABASES], metavar="SERVICE")
+    db_upgrade.set_defaults(run=_db_upgrade)
+
+    setup = commands.add_parser("dev-setup", help="create dev keys and migrate every database")
+    setup.set_defaults(run=_dev_setup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""The common shape of every service's FastAPI app.
+
+`create_service_app` wires what all four services share: problem+json rendering, request ids,
+JSON logs, metrics, a request-body limit, CORS, health and readiness probes, and API docs
+served from local files (no CDN: the machines that run this may have no internet).
+"""
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import Database, head_revision
+from shared.observability import Metrics, RequestContextMiddleware, current_request_id
+from shared.problems import (
+    PROBLEM_MEDIA_TYPE,
+    FieldError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ProblemError,
+    ServiceUnavailableError,
+    ValidationProblem,
+    problem_responses,
+)
+from shared.settings import ServiceSettings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    schema_revision: str | None
+
+
+def problem_response(error: ProblemError) -> JSONResponse:
+    """Render a ProblemError as application/problem+json."""
+    return JSONResponse(
+        error.to_problem(current_request_id()),
+        status_code=error.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=error.headers or None,
+    )
+
+
+async def _on_problem(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(
+            loc=[part for part in e.get("loc", ()) if isinstance(part, (str, int))],
+            msg=str(e.get("msg", "")),
+            type=str(e.get("type", "invalid")),
+        )
+        for e in exc.errors()
+    ]
+    return problem_response(
+        ValidationProblem("The request does not match the schema; see `errors`.", errors=errors)
+    )
+
+
+async def _on_http_exception(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error: ProblemError
+    if exc.status_code == 404:
+        error = NotFoundError("There is nothing at this path.")
+    elif exc.status_code == 405:
+        error = MethodNotAllowedError(headers=exc.headers)
+    else:
+        error = ProblemError(str(exc.detail))
+        error.status = exc.status_code  # type: ignore[misc]
+    return problem_response(error)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over a size limit (413) before they reach a handler.
+
+    `Content-Length` is checked up front; a streamed body is counted as it arrives.
+    Paths in `overrides` get their own limit (document uploads).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, overrides: dict[str, int]) -> None:
+        self.app = app
+        self.limit = limit
+        self.overrides = overrides
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.overrides.get(scope["path"], self.limit)
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                if not value.isdigit() or int(value) > limit:
+                    await problem_response(_too_large(limit))(scope, receive, send)
+                    return
+                break
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(limit)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def _too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    lifespan: Lifespan,
+    routers: Sequence[APIRouter],
+    migrations: Path,
+    openapi_tags: list[dict[str, Any]] | None = None,
+    body_limit_overrides: dict[str, int] | None = None,
+) -> FastAPI:
+    """Build a service app; `lifespan` must set `app.state.db` and `app.state.verifier`."""
+    app: FastAPI = FastAPIOffline(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=[
+            *(openapi_tags or []),
+            {"name": "operations", "description": "Health, readiness and metrics."},
+        ],
+        static_url="/docs-assets",
+    )
+    app.state.settings = settings
+    app.state.service_name = name
+    app.state.metrics = Metrics()
+    app.state.schema_head = head_revision(migrations)
+
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+
+    for router in routers:
+        app.include_router(router)
+    app.include_router(_operations_router())
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        overrides=body_limit_overrides or {},
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers", operation_id="healthz")
+    async def healthz() -> Health:
+        return Health(status="ok")
+
+    @router.get(
+        "/readyz",
+        summary="Readiness: the database answers and its schema is at the migrations' head",
+        operation_id="readyz",
+        responses=problem_responses(ServiceUnavailableError),
+    )
+    async def readyz(request: Request) -> Readiness:
+        db: Database = request.app.state.db
+        try:
+            revision = await db.current_revision()
+        except Exception as exc:
+            raise ServiceUnavailableError("The database can't be reached.") from exc
+        head = request.app.state.schema_head
+        if revision != head:
+            raise ServiceUnavailableError(
+                f"The database schema is at {revision}, not at {head}: run `market db upgrade`."
+            )
+        return Readiness(status="ready", database="ok", schema_revision=revision)
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        operation_id="metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}},
+    )
+    async def metrics(request: Request) -> Response:
+        return Response(
+            generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
+    return router
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, with problem responses documented as application/problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE]["schema"] = content.pop("application/json")[
+                        "schema"
+                    ]
+                if status == "422" and "application/json" in content:
+                    # FastAPI's default 422 entry; ours is a problem, not HTTPValidationError.
+                    response["content"] = {
+                        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,84 @@
+"""Keyset pagination: `?limit=&cursor=` in, `{items, next_cursor}` out.
+
+A cursor is the opaque, URL-safe encoding of the sort key of the last item returned; the next
+page starts strictly after it, so pages never skip or repeat rows when others are added.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from shared.problems import InvalidCursorError
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """What the caller asked for: how many items and after which sort key."""
+
+    limit: int
+    after: tuple[datetime, str] | None
+
+
+def encode_cursor(created_at: datetime, id_: str) -> str:
+    """The cursor that points just after the item with this sort key."""
+    raw = json.dumps([created_at.isoformat(), id_], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The sort key inside a cursor; 422 `invalid_cursor` if it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value: Any = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        created_at, id_ = value
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is None or not isinstance(id_, str):
+            raise ValueError("not a cursor")
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise InvalidCursorError("The cursor is not valid; start again without one.") from None
+    return moment, id_
+
+
+def page_request(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1 to 100).")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="`next_cursor` of the previous page."),
+    ] = None,
+) -> PageRequest:
+    """FastAPI dependency that parses the paging query parameters."""
+    return PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None)
+
+
+def build_page(rows: list[T], request: PageRequest, key: Any) -> tuple[list[T], str | None]:
+    """Split `limit + 1` fetched rows into the page and its next cursor.
+
+    `key(row)` returns the row's `(created_at, id)` sort key.
+    """
+    if len(rows) <= request.limit:
+        return rows, None
+    page = rows[: request.limit]
+    created_at, id_ = key(page[-1])
+    return page, encode_cursor(created_at, id_)

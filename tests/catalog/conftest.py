@@ -1,0 +1,37 @@
+"""Fixtures for catalog tests: the real app, in-process, on a migrated database."""
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from services.catalog.db.models import Base
+from services.catalog.main import create_app
+from services.catalog.settings import CatalogSettings
+from tests.conftest import TestKeys, empty_tables
+
+
+@pytest.fixture
+def catalog_settings(database_url: Callable[[str], str], keys: TestKeys) -> CatalogSettings:
+    return CatalogSettings(
+        database_url=database_url("catalog"),
+        auth_public_key_file=keys.public_file,
+        service_token_key_file=keys.private_file,
+    )
+
+
+@pytest.fixture
+async def catalog_app(catalog_settings: CatalogSettings) -> AsyncIterator[FastAPI]:
+    app = create_app(catalog_settings)
+    async with LifespanManager(app):
+        await empty_tables(app.state.db, Base.metadata)
+        yield app
+
+
+@pytest.fixture
+async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=catalog_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://catalog.test") as client:
+        yield client

@@ -1,0 +1,123 @@
+"""Fixtures every test tier shares: test keys, tokens, and migrated databases.
+
+Databases are SQLite files in a temporary folder by default. With MARKET_TEST_POSTGRES_URL set
+(`make test-postgres`, CI), each service gets a PostgreSQL database `market_test_<service>`,
+dropped and created afresh for the session; a server that can't be reached fails the run.
+Either way the schema is built by the service's real Alembic migrations, once per session,
+and every test starts from empty tables.
+"""
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import MetaData, delete
+from sqlalchemy.engine import make_url
+
+from shared.auth import Role, issue_access_token
+from shared.db import Database, upgrade
+from shared.keys import private_key_pem, public_key_pem
+from shared.settings import API_AUDIENCE, DEV_ISSUER
+
+SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
+POSTGRES_URL = os.environ.get("MARKET_TEST_POSTGRES_URL")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"databases: {'PostgreSQL at ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"
+
+
+@dataclass(frozen=True)
+class TestKeys:
+    private: Ed25519PrivateKey
+    private_file: Path
+    public_file: Path
+
+    def token(self, role: Role, sub: str, **kwargs: object) -> str:
+        return issue_access_token(
+            self.private,
+            issuer=DEV_ISSUER,
+            audience=API_AUDIENCE,
+            sub=sub,
+            role=role,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def headers(self, role: Role | str, sub: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(Role(role), sub)}"}
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> TestKeys:
+    folder = tmp_path_factory.mktemp("keys")
+    key = Ed25519PrivateKey.generate()
+    private_file = folder / "issuer.key.pem"
+    public_file = folder / "issuer.pub.pem"
+    private_file.write_bytes(private_key_pem(key))
+    public_file.write_bytes(public_key_pem(key.public_key()))
+    return TestKeys(key, private_file, public_file)
+
+
+def _postgres_database(service: str) -> str:
+    assert POSTGRES_URL is not None
+    base = make_url(POSTGRES_URL)
+    name = f"market_test_{service}"
+
+    async def recreate() -> None:
+        conn = await asyncpg.connect(
+            host=base.host,
+            port=base.port or 5432,
+            user=base.username,
+            password=base.password,
+            database="postgres",
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(recreate())
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+    """`database_url(service)`: that service's migrated test database (made on first use)."""
+    made: dict[str, str] = {}
+    folder = tmp_path_factory.mktemp("db")
+
+    def get(service: str) -> str:
+        if service not in made:
+            if POSTGRES_URL:
+                url = _postgres_database(service)
+            else:
+                url = f"sqlite+aiosqlite:///{folder / service}.db"
+            asyncio.run(upgrade(SERVICES_DIR / service / "migrations", url))
+            made[service] = url
+        return made[service]
+
+    return get
+
+
+async def empty_tables(db: Database, metadata: MetaData) -> None:
+    """Delete every row, children first, so a test starts from an empty schema."""
+    async with db.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(delete(table))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
