@@ -1,0 +1,155 @@
+"""The typed client other services use to call the catalog.
+
+Its models are the wire contract as callers need it (unknown fields are ignored, so the catalog
+may add fields without breaking them). Callers import only this module from the catalog.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.http import ServiceClient, UpstreamProblem
+
+__all__ = [
+    "AddonInfo",
+    "CatalogClient",
+    "Change",
+    "FrozenRevision",
+    "LiveProduct",
+    "Money",
+    "PlanInfo",
+    "UpstreamProblem",
+]
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Money(Wire):
+    amount_minor: int
+    currency: str
+
+
+class Cycle(Wire):
+    unit: Literal["month", "year"]
+    count: int
+    price: Money
+
+
+class Agreement(Wire):
+    kind: str
+    document_id: str | None = None
+
+
+class PlanInfo(Wire):
+    id: str
+    name: str
+    subscription_method: Literal["subscription", "one_time"]
+    cycles: list[Cycle] | None = None
+    price: Money | None = None
+    entitlements: dict[str, int]
+    retired: bool = False
+
+    def price_for(self, unit: str | None, count: int | None) -> Money | None:
+        """The price of one cycle (`unit`, `count`), or the one-time price when both are None."""
+        if self.subscription_method == "one_time":
+            return self.price if unit is None and count is None else None
+        return next(
+            (c.price for c in self.cycles or [] if c.unit == unit and c.count == count), None
+        )
+
+
+class AddonInfo(PlanInfo):
+    compatible_plans: list[str] = []
+    max_per_instance: int = 10
+    agreement: Agreement | None = None
+
+    def compatible_with(self, plan_id: str) -> bool:
+        """Whether an instance on `plan_id` may buy this add-on."""
+        return not self.compatible_plans or plan_id in self.compatible_plans
+
+
+class LiveProduct(Wire):
+    id: str
+    partner_id: str
+    product_type: str
+    name: str
+    category: str
+    description: str = ""
+    billing_mode: str
+    requires_acceptance: bool
+    acceptance_days: int
+    revision: int
+    published_at: datetime
+    plans: list[PlanInfo]
+    addons: list[AddonInfo]
+
+    def plan(self, plan_id: str) -> PlanInfo | None:
+        return next((p for p in self.plans if p.id == plan_id), None)
+
+    def addon(self, addon_id: str) -> AddonInfo | None:
+        return next((a for a in self.addons if a.id == addon_id), None)
+
+
+class Change(Wire):
+    op: str
+    path: str
+    field: str | None = None
+    before: Any = None
+    after: Any = None
+    summary: str
+
+
+class FrozenRevision(Wire):
+    product_id: str
+    revision: int
+    snapshot: dict[str, Any]
+    changes: list[Change]
+    created_at: datetime
+
+
+class PublishedRevision(Wire):
+    product_id: str
+    revision: int
+    published_at: datetime
+
+
+class CatalogClient(ServiceClient):
+    """Calls to the catalog. Refusals raise `UpstreamProblem` (branch on `upstream_code`:
+    `product_not_found`, `draft_locked`, `draft_invalid`, …); an unreachable catalog raises
+    `UpstreamUnavailableError`."""
+
+    service = "catalog"
+
+    async def get_live_product(self, product_id: str) -> LiveProduct:
+        """The live revision of a product (`product_not_found` while none is live)."""
+        data = await self.call("GET", f"/v1/products/{product_id}", authenticated=False)
+        return LiveProduct.model_validate(data)
+
+    async def freeze(
+        self, product_id: str, *, partner_id: str, submission_id: str
+    ) -> FrozenRevision:
+        """Freeze the draft into a revision for a submission (idempotent per submission)."""
+        data = await self.call(
+            "POST",
+            f"/v1/internal/products/{product_id}/freeze",
+            json={"partner_id": partner_id, "submission_id": submission_id},
+        )
+        return FrozenRevision.model_validate(data)
+
+    async def publish(self, product_id: str, revision: int) -> PublishedRevision:
+        """Make a revision live (idempotent)."""
+        data = await self.call(
+            "POST", f"/v1/internal/products/{product_id}/revisions/{revision}/publish"
+        )
+        return PublishedRevision.model_validate(data)
+
+    async def unlock(self, product_id: str, submission_id: str) -> None:
+        """Unlock the draft a submission holds (idempotent)."""
+        await self.call(
+            "POST",
+            f"/v1/internal/products/{product_id}/unlock",
+            json={"submission_id": submission_id},
+        )

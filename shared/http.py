@@ -1,0 +1,98 @@
+"""Calling other services: one shared httpx client, service tokens, request ids, problems.
+
+Each service's `client.py` subclasses `ServiceClient`. A call carries this service's service
+token and the current `X-Request-ID`; a refusal comes back as `UpstreamProblem` with the
+upstream `code` for the caller to translate into its own error, and a service that can't be
+reached (connection refused, timeout, 5xx) as `UpstreamUnavailableError` (503).
+"""
+
+from typing import Any
+
+import httpx
+
+from shared.auth import ServiceTokenSource
+from shared.observability import current_request_id
+from shared.problems import FieldError, ProblemError, ServiceUnavailableError
+
+
+def create_http_client(timeout_seconds: float, *, max_connections: int = 100) -> httpx.AsyncClient:
+    """The one AsyncClient a process uses for every outgoing call, with explicit timeouts."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 2.0)),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+    )
+
+
+class UpstreamUnavailableError(ServiceUnavailableError):
+    code = "upstream_unavailable"
+    title = "A service this one depends on is unavailable"
+
+
+class UpstreamProblem(ProblemError):
+    """Another service refused a call. Callers translate it by `upstream_code`; one that
+    escapes untranslated renders as a 502."""
+
+    status = 502
+    code = "upstream_error"
+    title = "Another service refused the request"
+
+    def __init__(self, service: str, upstream_status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"{service} answered {upstream_status} {problem.get('code', '')}".strip())
+        self.service = service
+        self.upstream_status = upstream_status
+        self.upstream_code = str(problem.get("code", "unknown"))
+        self.upstream_detail = str(problem.get("detail", ""))
+        self.upstream_errors = [
+            FieldError.model_validate(e) for e in problem.get("errors") or [] if isinstance(e, dict)
+        ]
+
+
+class ServiceClient:
+    """Base of the typed clients in `services/<name>/client.py`."""
+
+    service = "service"
+
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: str, tokens: ServiceTokenSource | None
+    ) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self._tokens = tokens
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        authenticated: bool = True,
+    ) -> Any:
+        """Send a request; return the decoded JSON of a 2xx answer (None when empty)."""
+        headers: dict[str, str] = {}
+        request_id = current_request_id()
+        if request_id:
+            headers["X-Request-ID"] = request_id
+        if authenticated and self._tokens is not None:
+            headers["Authorization"] = f"Bearer {self._tokens.token()}"
+        try:
+            response = await self._http.request(
+                method, self._base_url + path, json=json, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailableError(
+                f"{self.service} can't be reached: {type(exc).__name__}."
+            ) from exc
+        if response.status_code >= 500:
+            raise UpstreamUnavailableError(f"{self.service} answered {response.status_code}.")
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {}
+            raise UpstreamProblem(
+                self.service, response.status_code, problem if isinstance(problem, dict) else {}
+            )
+        if not response.content:
+            return None
+        return response.json()
