@@ -22,6 +22,7 @@ run: install
 	$(BIN)/market dev-setup
 	@echo
 	@echo "  catalog  http://127.0.0.1:8001/docs   (ReDoc: /redoc)"
+	@echo "  review   http://127.0.0.1:8002/docs"
 	@echo
 	@echo "  Stop with Ctrl-C."
 	@echo

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from services.catalog.settings import CatalogSettings
+from services.review.settings import ReviewSettings
 from shared.auth import MAX_TTL_SECONDS, Role, issue_access_token
 from shared.db import upgrade
 from shared.keys import ensure_key_pair
@@ -20,7 +21,10 @@ from shared.settings import DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE, Ser
 SERVICES_DIR = Path(__file__).parent
 
 # Each service with a database: how to read its settings (and so its database URL).
-DATABASES: dict[str, Callable[[], ServiceSettings]] = {"catalog": CatalogSettings}
+DATABASES: dict[str, Callable[[], ServiceSettings]] = {
+    "catalog": CatalogSettings,
+    "review": ReviewSettings,
+}
 
 
 def _token(args: argparse.Namespace) -> int:

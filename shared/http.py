@@ -42,6 +42,7 @@ class UpstreamProblem(ProblemError):
         self.upstream_status = upstream_status
         self.upstream_code = str(problem.get("code", "unknown"))
         self.upstream_detail = str(problem.get("detail", ""))
+        self.upstream_body = problem
         self.upstream_errors = [
             FieldError.model_validate(e) for e in problem.get("errors") or [] if isinstance(e, dict)
         ]

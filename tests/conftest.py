@@ -9,7 +9,7 @@ and every test starts from empty tables.
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from shared.db import Database, upgrade
 from shared.keys import private_key_pem, public_key_pem
 from shared.settings import API_AUDIENCE, DEV_ISSUER
 
+pytest_plugins = ["tests.plugins.catalog", "tests.plugins.review"]
+
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 POSTGRES_URL = os.environ.get("MARKET_TEST_POSTGRES_URL")
 
@@ -34,6 +36,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @dataclass(frozen=True)
 class TestKeys:
+    __test__ = False  # a fixture value, not a test class
+
     private: Ed25519PrivateKey
     private_file: Path
     public_file: Path
@@ -63,46 +67,61 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> TestKeys:
     return TestKeys(key, private_file, public_file)
 
 
-def _postgres_database(service: str) -> str:
+async def _admin(statement: str) -> None:
     assert POSTGRES_URL is not None
     base = make_url(POSTGRES_URL)
-    name = f"market_test_{service}"
+    conn = await asyncpg.connect(
+        host=base.host,
+        port=base.port or 5432,
+        user=base.username,
+        password=base.password,
+        database="postgres",
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
-    async def recreate() -> None:
-        conn = await asyncpg.connect(
-            host=base.host,
-            port=base.port or 5432,
-            user=base.username,
-            password=base.password,
-            database="postgres",
-        )
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
 
-    asyncio.run(recreate())
-    return base.set(database=name).render_as_string(hide_password=False)
+def postgres_database(name: str) -> str:
+    """Create PostgreSQL database `name` afresh; return its URL."""
+    assert POSTGRES_URL is not None
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
-    """`database_url(service)`: that service's migrated test database (made on first use)."""
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """`database_url(service)`: that service's migrated test database (made on first use).
+
+    On PostgreSQL the database is `market_test_<service>_<pid>`, so parallel runs don't meet,
+    and it is dropped when the session ends.
+    """
     made: dict[str, str] = {}
     folder = tmp_path_factory.mktemp("db")
+
+    def name(service: str) -> str:
+        return f"market_test_{service}_{os.getpid()}"
 
     def get(service: str) -> str:
         if service not in made:
             if POSTGRES_URL:
-                url = _postgres_database(service)
+                url = postgres_database(name(service))
             else:
                 url = f"sqlite+aiosqlite:///{folder / service}.db"
             asyncio.run(upgrade(SERVICES_DIR / service / "migrations", url))
             made[service] = url
         return made[service]
 
-    return get
+    yield get
+    if POSTGRES_URL:
+        for service in made:
+            drop_postgres_database(name(service))
 
 
 async def empty_tables(db: Database, metadata: MetaData) -> None:

@@ -240,7 +240,8 @@ class CatalogService:
                 return _frozen(existing)
             if row.locked_submission_id is not None:
                 raise DraftLockedError(
-                    f"Submission {row.locked_submission_id} is open for this product."
+                    f"Submission {row.locked_submission_id} is open for this product.",
+                    submission_id=row.locked_submission_id,
                 )
             draft = Draft.model_validate(row.draft)
             snapshot = rules.freeze(

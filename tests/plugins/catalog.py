@@ -1,4 +1,4 @@
-"""Fixtures for catalog tests: the real app, in-process, on a migrated database."""
+"""Fixtures for catalog tests (a pytest plugin, so other services' tests can use them too)."""
 
 from collections.abc import AsyncIterator, Callable
 

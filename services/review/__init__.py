@@ -1,0 +1,1 @@
+"""The review service: submissions of product drafts, the reviewer queue and decisions."""

@@ -1,0 +1,1 @@
+"""The review service's HTTP routes."""

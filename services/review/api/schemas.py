@@ -1,0 +1,136 @@
+"""Request and response bodies of the review API."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.review.db.models import EventRow, SubmissionRow
+from services.review.domain.submission import Status
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubmissionCreate(Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"product_id": "prd_x3nq4c5o2b7lzj6v8d1ke9fa", "note": "First listing"}]
+        },
+    )
+
+    product_id: str = Field(min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class FieldNote(Request):
+    field: str = Field(min_length=1, max_length=200, examples=["addons/add_x/agreement"])
+    message: str = Field(min_length=1, max_length=2000)
+
+
+class Rejection(Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "The add-on's support agreement is missing its SLA.",
+                    "notes": [{"field": "addons/add_x/agreement", "message": "Add the SLA."}],
+                }
+            ]
+        },
+    )
+
+    reason: str = Field(min_length=1, max_length=2000)
+    notes: list[FieldNote] = Field(default_factory=list, max_length=100)
+
+
+class Publication(BaseModel):
+    state: Literal["not_applicable", "pending", "live"] = Field(
+        description="For an approved submission: `live` once the catalog has published it."
+    )
+    published_at: datetime | None = None
+
+
+class Change(BaseModel):
+    op: str
+    path: str
+    field: str | None = None
+    before: Any = None
+    after: Any = None
+    summary: str
+
+
+class Submission(BaseModel):
+    id: str
+    product_id: str
+    partner_id: str
+    revision: int | None
+    status: Status
+    note: str | None
+    changes: list[Change]
+    submitted_at: datetime | None
+    reviewer_id: str | None
+    claimed_at: datetime | None
+    decided_at: datetime | None
+    reason: str | None
+    notes: list[FieldNote]
+    publication: Publication
+
+    @classmethod
+    def of(cls, row: SubmissionRow) -> "Submission":
+        if row.status != Status.approved:
+            publication = Publication(state="not_applicable")
+        elif row.published_at is None:
+            publication = Publication(state="pending")
+        else:
+            publication = Publication(state="live", published_at=row.published_at)
+        return cls(
+            id=row.id,
+            product_id=row.product_id,
+            partner_id=row.partner_id,
+            revision=row.revision,
+            status=Status(row.status),
+            note=row.note,
+            changes=[Change.model_validate(c) for c in row.changes or []],
+            submitted_at=row.submitted_at,
+            reviewer_id=row.reviewer_id,
+            claimed_at=row.claimed_at,
+            decided_at=row.decided_at,
+            reason=row.reason,
+            notes=[FieldNote.model_validate(n) for n in row.notes or []],
+            publication=publication,
+        )
+
+
+class Event(BaseModel):
+    at: datetime
+    kind: str = Field(description="submitted, claimed, withdrawn, approved, rejected or published.")
+    actor_id: str
+    actor_role: str
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: EventRow) -> "Event":
+        return cls(
+            at=row.at,
+            kind=row.kind,
+            actor_id=row.actor_id,
+            actor_role=row.actor_role,
+            details=row.details,
+        )
+
+
+class SubmissionDetail(Submission):
+    snapshot: dict[str, Any] | None = Field(description="The frozen revision under review.")
+    timeline: list[Event]
+
+    @classmethod
+    def full(cls, row: SubmissionRow, events: list[EventRow]) -> "SubmissionDetail":
+        return cls(
+            **Submission.of(row).model_dump(),
+            snapshot=row.snapshot,
+            timeline=[Event.of(e) for e in events],
+        )

@@ -1,0 +1,1 @@
+"""The review service's tables and the queries on them."""

@@ -1,0 +1,1 @@
+"""Review rules: no web framework, database or HTTP client here."""

@@ -1,0 +1,100 @@
+"""The review app: `create_app(settings)`; uvicorn runs it with `--factory`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from services.catalog.client import CatalogClient
+from services.review.api import submissions
+from services.review.db.models import idempotency_records, outbox
+from services.review.service import EXPIRE, PUBLISH, UNLOCK, ReviewService
+from services.review.settings import ReviewSettings
+from shared.app import create_service_app
+from shared.auth import AccessTokenVerifier, ServiceTokenSource
+from shared.db import Database
+from shared.http import create_http_client
+from shared.idempotency import IdempotencyStore
+from shared.observability import configure_logging
+from shared.outbox import Handler, Outbox
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+TAGS = [
+    {
+        "name": "submissions",
+        "description": "Partners submit drafts; reviewers claim, approve or reject them.",
+    }
+]
+
+
+def create_app(
+    settings: ReviewSettings | None = None, *, http_client: httpx.AsyncClient | None = None
+) -> FastAPI:
+    """Build the review app. Tests may pass `http_client` to reach an in-process catalog."""
+    settings = settings or ReviewSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("review", settings.log_level)
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        http = http_client or create_http_client(settings.http_timeout_seconds)
+        tokens = (
+            ServiceTokenSource.from_file(
+                settings.service_token_key_file,
+                issuer=settings.auth_issuer,
+                audience=settings.auth_audience,
+                service_name="review",
+            )
+            if settings.service_token_key_file
+            else None
+        )
+        catalog = CatalogClient(http, settings.catalog_url, tokens)
+        handlers: dict[str, Handler] = {}
+        relay = Outbox(
+            outbox,
+            db.sessionmaker,
+            handlers,
+            poll_seconds=settings.outbox_poll_seconds,
+            max_delay_seconds=settings.outbox_max_delay_seconds,
+        )
+        review = ReviewService(db.sessionmaker, catalog, relay)
+        handlers.update(
+            {
+                PUBLISH: review.deliver_publish,
+                UNLOCK: review.deliver_unlock,
+                EXPIRE: review.expire_unfinished,
+            }
+        )
+        app.state.db = db
+        app.state.verifier = AccessTokenVerifier.from_files(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            public_key_file=settings.auth_public_key_file,
+            jwks_url=settings.auth_jwks_url,
+        )
+        app.state.review = review
+        app.state.outbox = relay
+        app.state.idempotency = IdempotencyStore(idempotency_records, db.sessionmaker)
+        relay.start()
+        try:
+            yield
+        finally:
+            await relay.stop()
+            if http_client is None:
+                await http.aclose()
+            await db.dispose()
+
+    return create_service_app(
+        name="review",
+        title="Marketplace review",
+        description="Submissions of product drafts, the reviewers' queue, decisions and their "
+        "timeline. Approval makes the revision live at once.",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[submissions.router],
+        migrations=MIGRATIONS,
+        openapi_tags=TAGS,
+    )

@@ -1,0 +1,257 @@
+"""The transactional outbox: effects on other services that must follow a local commit.
+
+A use case adds an entry in the same transaction as its own rows (`Outbox.add`), so either
+both are committed or neither is. A relay then delivers entries with retries and exponential
+backoff; receivers are idempotent, so a delivery repeated after a crash is harmless.
+
+Delivery never holds a database transaction across an HTTP call. An entry is *claimed* in a
+short transaction that pushes its `available_at` one lease into the future (on PostgreSQL the
+claim query uses `FOR UPDATE SKIP LOCKED`, so several replicas never claim the same entry;
+on SQLite the write lock serialises claims). The HTTP call happens after that commit, and a
+second short transaction records the outcome. If the process dies mid-delivery, the lease
+runs out and another relay (or this one, restarted) delivers again.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.clock import utcnow
+from shared.db import JSONDocument, UTCDateTime
+from shared.ids import new_id
+
+log = logging.getLogger("market.outbox")
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The `outbox` table, defined in the metadata of the service that owns it."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", String(40), primary_key=True),
+        Column("topic", String(100), nullable=False),
+        Column("payload", JSONDocument, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("available_at", UTCDateTime, nullable=False),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text),
+        Column("delivered_at", UTCDateTime),
+        Column("failed_at", UTCDateTime),
+        Index("ix_outbox_pending", "delivered_at", "failed_at", "available_at"),
+    )
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying can't help: the entry is set aside as failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    topic: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Outbox:
+    """Adds entries (inside a use case's transaction) and delivers them (outside any)."""
+
+    def __init__(
+        self,
+        table: Table,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handlers: dict[str, Handler],
+        *,
+        lease_seconds: float = 30.0,
+        base_delay_seconds: float = 0.5,
+        max_delay_seconds: float = 60.0,
+        max_attempts: int = 1000,
+        poll_seconds: float = 1.0,
+        batch_size: int = 20,
+    ) -> None:
+        self.table = table
+        self.sessionmaker = sessionmaker
+        self.handlers = handlers
+        self.lease = timedelta(seconds=lease_seconds)
+        self.base_delay = base_delay_seconds
+        self.max_delay = max_delay_seconds
+        self.max_attempts = max_attempts
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def add(
+        self,
+        session: AsyncSession,
+        topic: str,
+        payload: dict[str, Any],
+        *,
+        delay_seconds: float = 0.0,
+    ) -> str:
+        """Add an entry in the caller's open transaction; returns its id.
+
+        With `delay_seconds` the entry is not delivered before that much time has passed.
+        """
+        if topic not in self.handlers:
+            raise ValueError(f"no outbox handler for {topic!r}")
+        entry_id = new_id("obx")
+        now = utcnow()
+        await session.execute(
+            insert(self.table).values(
+                id=entry_id,
+                topic=topic,
+                payload=payload,
+                created_at=now,
+                available_at=now + timedelta(seconds=delay_seconds),
+                attempts=0,
+            )
+        )
+        return entry_id
+
+    def wake(self) -> None:
+        """Tell the relay that entries were just committed."""
+        self._wake.set()
+
+    async def deliver_now(self, entry_id: str) -> bool:
+        """Try to deliver one entry at once (after its commit); True if it is delivered.
+
+        An entry another relay holds, or one that fails now, is left to the relay.
+        """
+        entries = await self._claim(entry_id=entry_id)
+        if not entries:
+            return await self.is_delivered(entry_id)
+        return await self._deliver(entries[0])
+
+    async def is_delivered(self, entry_id: str) -> bool:
+        async with self.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                select(self.table.c.delivered_at).where(self.table.c.id == entry_id)
+            )
+            return result.scalar_one_or_none() is not None
+
+    async def run_once(self) -> int:
+        """Claim and deliver one batch of due entries; returns how many were claimed."""
+        entries = await self._claim()
+        for entry in entries:
+            await self._deliver(entry)
+        return len(entries)
+
+    async def pending_count(self) -> int:
+        """Entries not yet delivered nor set aside (for tests and metrics)."""
+        c = self.table.c
+        async with self.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                select(c.id).where(c.delivered_at.is_(None), c.failed_at.is_(None))
+            )
+            return len(result.all())
+
+    def start(self) -> None:
+        """Run the relay loop in the background (called from an app's lifespan)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                claimed = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed")
+                claimed = 0
+            if claimed < self.batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def _claim(self, entry_id: str | None = None) -> Sequence[Entry]:
+        c = self.table.c
+        now = utcnow()
+        due = (
+            select(c.id, c.topic, c.payload, c.attempts)
+            .where(c.delivered_at.is_(None), c.failed_at.is_(None), c.available_at <= now)
+            .order_by(c.available_at)
+            .limit(1 if entry_id else self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        if entry_id is not None:
+            due = due.where(c.id == entry_id)
+        async with self.sessionmaker() as session, session.begin():
+            rows = (await session.execute(due)).all()
+            if not rows:
+                return []
+            await session.execute(
+                update(self.table)
+                .where(c.id.in_([r.id for r in rows]))
+                .values(available_at=now + self.lease, attempts=c.attempts + 1)
+            )
+        return [Entry(r.id, r.topic, dict(r.payload), r.attempts + 1) for r in rows]
+
+    async def _deliver(self, entry: Entry) -> bool:
+        try:
+            await self.handlers[entry.topic](entry.payload)
+        except PermanentFailure as exc:
+            log.error("outbox entry failed for good", extra={"entry": entry.id, "error": str(exc)})
+            await self._record(entry.id, failed_at=utcnow(), last_error=str(exc)[:2000])
+            return False
+        except Exception as exc:
+            delay = self._delay(entry.attempts)
+            log.warning(
+                "outbox delivery failed; will retry",
+                extra={
+                    "entry": entry.id,
+                    "topic": entry.topic,
+                    "retry_in": round(delay, 2),
+                    "error": f"{type(exc).__name__}: {exc}",
+                },
+            )
+            values: dict[str, Any] = {
+                "available_at": utcnow() + timedelta(seconds=delay),
+                "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+            }
+            if entry.attempts >= self.max_attempts:
+                values["failed_at"] = utcnow()
+            await self._record(entry.id, **values)
+            return False
+        await self._record(entry.id, delivered_at=utcnow(), last_error=None)
+        return True
+
+    async def _record(self, entry_id: str, **values: Any) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(self.table).where(self.table.c.id == entry_id).values(**values)
+            )
+
+    def _delay(self, attempts: int) -> float:
+        delay: float = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
+        return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
