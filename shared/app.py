@@ -25,6 +25,7 @@ from shared.db import Database, head_revision
 from shared.observability import Metrics, RequestContextMiddleware, current_request_id
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
+    BadRequestError,
     FieldError,
     MethodNotAllowedError,
     NotFoundError,
@@ -81,8 +82,14 @@ async def _on_validation_error(_request: Request, exc: Exception) -> Response:
 
 async def _on_http_exception(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, ProblemError):
+        # FastAPI turns any error raised while it reads a body into a 400; one of ours (the
+        # 413 of `BodyLimitMiddleware` on a body without Content-Length) keeps its status.
+        return problem_response(exc.__cause__)
     error: ProblemError
-    if exc.status_code == 404:
+    if exc.status_code == 400:
+        error = BadRequestError(str(exc.detail))
+    elif exc.status_code == 404:
         error = NotFoundError("There is nothing at this path.")
     elif exc.status_code == 405:
         error = MethodNotAllowedError(headers=exc.headers)
@@ -92,11 +99,18 @@ async def _on_http_exception(_request: Request, exc: Exception) -> Response:
     return problem_response(error)
 
 
-class BodyLimitMiddleware:
-    """Refuses request bodies over a size limit (413) before they reach a handler.
+class NulCharacterError(ValidationProblem):
+    code = "nul_character"
+    title = "The request contains a NUL character"
 
-    `Content-Length` is checked up front; a streamed body is counted as it arrives.
-    Paths in `overrides` get their own limit (document uploads).
+
+class RequestGuardMiddleware:
+    """Refuses, before any handler runs, what no handler should have to think about.
+
+    - Bodies over a size limit (413): `Content-Length` is checked up front, a streamed body
+      is counted as it arrives. Paths in `overrides` get their own limit (uploads).
+    - U+0000 in the path, the query or a JSON body (422 `nul_character`): PostgreSQL can't
+      store it in text or jsonb, so letting it through would turn bad input into a 500.
     """
 
     def __init__(self, app: ASGIApp, limit: int, overrides: dict[str, int]) -> None:
@@ -108,25 +122,40 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+            await problem_response(_nul())(scope, receive, send)
+            return
         limit = self.overrides.get(scope["path"], self.limit)
+        is_json = False
         for key, value in scope["headers"]:
-            if key == b"content-length":
-                if not value.isdigit() or int(value) > limit:
-                    await problem_response(_too_large(limit))(scope, receive, send)
-                    return
-                break
+            if key == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await problem_response(_too_large(limit))(scope, receive, send)
+                return
+            if key == b"content-type":
+                is_json = b"json" in value.lower()
         received = 0
+        tail = b""
 
-        async def counting_receive() -> Message:
-            nonlocal received
+        async def guarded_receive() -> Message:
+            nonlocal received, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     raise _too_large(limit)
+                if is_json:
+                    window = tail + chunk
+                    if b"\\u0000" in window or b"\x00" in window:
+                        raise _nul()
+                    tail = window[-5:]
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, guarded_receive, send)
+
+
+def _nul() -> NulCharacterError:
+    return NulCharacterError("Remove U+0000 (NUL) from the path, query or body.")
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:
@@ -179,7 +208,7 @@ def create_service_app(
             expose_headers=["X-Request-ID"],
         )
     app.add_middleware(
-        BodyLimitMiddleware,
+        RequestGuardMiddleware,
         limit=settings.max_body_bytes,
         overrides=body_limit_overrides or {},
     )

@@ -358,7 +358,7 @@ class CatalogService:
         row = DocumentRow(
             id=new_id("doc"),
             partner_id=partner.sub,
-            filename=filename[:255] or "document",
+            filename="".join(ch for ch in filename if ch.isprintable())[:255] or "document",
             media_type=media_type.value,
             size_bytes=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
