@@ -9,9 +9,11 @@ and every test starts from empty tables.
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -23,6 +25,8 @@ from shared.auth import Role, issue_access_token
 from shared.db import Database, upgrade
 from shared.keys import private_key_pem, public_key_pem
 from shared.settings import API_AUDIENCE, DEV_ISSUER
+
+T = TypeVar("T")
 
 pytest_plugins = ["tests.plugins.catalog", "tests.plugins.review"]
 
@@ -67,6 +71,16 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> TestKeys:
     return TestKeys(key, private_file, public_file)
 
 
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _admin(statement: str) -> None:
     assert POSTGRES_URL is not None
     base = make_url(POSTGRES_URL)
@@ -86,13 +100,13 @@ async def _admin(statement: str) -> None:
 def postgres_database(name: str) -> str:
     """Create PostgreSQL database `name` afresh; return its URL."""
     assert POSTGRES_URL is not None
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    run_sync(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_sync(_admin(f'CREATE DATABASE "{name}"'))
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_postgres_database(name: str) -> None:
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_sync(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +128,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
                 url = postgres_database(name(service))
             else:
                 url = f"sqlite+aiosqlite:///{folder / service}.db"
-            asyncio.run(upgrade(SERVICES_DIR / service / "migrations", url))
+            run_sync(upgrade(SERVICES_DIR / service / "migrations", url))
             made[service] = url
         return made[service]
 

@@ -1,0 +1,146 @@
+"""Idempotency keys on a real database (the review service's, built by its migrations)."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import update
+
+from services.review.db.models import Base, idempotency_records
+from shared.clock import utcnow
+from shared.db import Database
+from shared.idempotency import (
+    IdempotencyInProgressError,
+    IdempotencyKeyReusedError,
+    IdempotencyStore,
+    idempotent_response,
+)
+from shared.problems import ConflictError, ServiceUnavailableError
+from tests.conftest import empty_tables
+
+
+class Made(BaseModel):
+    id: str
+
+
+@pytest.fixture
+async def store(database_url: Callable[[str], str]) -> AsyncIterator[IdempotencyStore]:
+    database = Database(database_url("review"))
+    await empty_tables(database, Base.metadata)
+    yield IdempotencyStore(idempotency_records, database.sessionmaker, wait_seconds=2)
+    await database.dispose()
+
+
+class Counter:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.calls = 0
+        self.delay = delay
+
+    async def __call__(self, resource_id: str) -> Made:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        return Made(id=resource_id)
+
+
+async def call(
+    store: IdempotencyStore,
+    work: Callable[[str], object],
+    *,
+    key: str | None = "k",
+    body: object = None,
+    new_id: str = "res_1",
+) -> Response:
+    return await idempotent_response(
+        store,
+        principal="acme",
+        key=key,
+        request=("POST", "/v1/things", body or {"a": 1}),
+        new_resource_id=new_id,
+        status_code=201,
+        work=work,  # type: ignore[arg-type]
+    )
+
+
+async def test_same_key_and_body_replays_the_first_response(store: IdempotencyStore) -> None:
+    work = Counter()
+
+    first = await call(store, work, new_id="res_1")
+    second = await call(store, work, new_id="res_2")
+
+    assert work.calls == 1
+    assert first.body == second.body == b'{"id":"res_1"}'
+    assert second.status_code == 201
+    assert second.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_same_key_other_body_is_refused(store: IdempotencyStore) -> None:
+    await call(store, Counter())
+
+    with pytest.raises(IdempotencyKeyReusedError):
+        await call(store, Counter(), body={"a": 2})
+
+
+async def test_without_a_key_work_runs_every_time(store: IdempotencyStore) -> None:
+    work = Counter()
+
+    await call(store, work, key=None)
+    await call(store, work, key=None)
+
+    assert work.calls == 2
+
+
+async def test_concurrent_duplicates_run_the_work_once(store: IdempotencyStore) -> None:
+    work = Counter(delay=0.05)
+
+    responses = await asyncio.gather(*(call(store, work, new_id=f"r{i}") for i in range(6)))
+
+    assert work.calls == 1
+    assert len({r.body for r in responses}) == 1
+
+
+async def test_a_4xx_is_stored_and_replayed(store: IdempotencyStore) -> None:
+    async def refuse(resource_id: str) -> Made:
+        raise ConflictError("no")
+
+    with pytest.raises(ConflictError):
+        await call(store, refuse)
+    replay = await call(store, Counter())
+
+    assert replay.status_code == 409
+    assert replay.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_5xx_releases_the_key_for_a_retry(store: IdempotencyStore) -> None:
+    async def unavailable(resource_id: str) -> Made:
+        raise ServiceUnavailableError("down")
+
+    with pytest.raises(ServiceUnavailableError):
+        await call(store, unavailable)
+    work = Counter()
+    retry = await call(store, work)
+
+    assert work.calls == 1
+    assert retry.status_code == 201
+
+
+async def test_a_claim_in_progress_waits_then_gives_up(store: IdempotencyStore) -> None:
+    await store.claim("acme", "k", "fp", "res_1")
+    store.wait_seconds = 0.1
+
+    with pytest.raises(IdempotencyInProgressError):
+        await store.claim("acme", "k", "fp", "res_2")
+
+
+async def test_a_dead_claim_is_taken_over_with_the_same_resource_id(
+    store: IdempotencyStore,
+) -> None:
+    await store.claim("acme", "k", "fp", "res_1")
+    async with store.sessionmaker() as session, session.begin():
+        await session.execute(update(idempotency_records).values(locked_until=utcnow()))
+
+    claim = await store.claim("acme", "k", "fp", "res_2")
+
+    assert claim.resource_id == "res_1"
+    assert not claim.replay
