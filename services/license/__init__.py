@@ -1,0 +1,1 @@
+"""The license service: signing keys, licenses and their versions, usage."""

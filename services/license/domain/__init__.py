@@ -1,0 +1,1 @@
+"""License rules and value types: no web framework, database or HTTP client here."""

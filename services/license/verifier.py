@@ -1,0 +1,517 @@
+"""Offline verification of license tokens: no network, no database, no web framework.
+
+An installed application (or `market license verify`) builds an `OfflineVerifier` from the
+license service's JWKS (`GET /.well-known/jwks.json`, saved to a file) and, optionally, its
+signed revocation list (`GET /v1/revocations`), and checks tokens with them:
+
+    verifier = OfflineVerifier.from_files(Path("jwks.json"), Path("revocations.json"))
+    verdict = verifier.verify(token, audience="prd_…")   # the application's own product id
+    report = verifier.entitlements([base_token, addon_token])  # summed per instance
+
+The checks follow RFC 8725, in this order, each with its code:
+
+1. three base64url segments and a JSON header without `crit` (`MALFORMED`);
+2. the algorithm pinned to `EdDSA`: `none`, HMAC and every other algorithm are refused
+   before any key is touched (`BAD_SIGNATURE`);
+3. the explicit type: `license+jwt` for a license (`WRONG_TYPE`: an access token `at+jwt`,
+   a bundle, a revocation list);
+4. the `kid`, resolved only against the JWKS, whose keys must be OKP/Ed25519 (`UNKNOWN_KEY`);
+5. the Ed25519 signature over the exact bytes received (`BAD_SIGNATURE`);
+6. the claims' shape (`MALFORMED`), then the issuer and, when the caller names its product,
+   the audience (`WRONG_TYPE`: not a license of this issuer or for this product);
+7. the revocation list (`REVOKED`), then `nbf` and `exp` (`EXPIRED`: outside the validity
+   period, before it as well as after it).
+
+`SUPERSEDED` needs to know a license's newest version. Online, `POST /v1/verify` knows it;
+offline, `entitlements()` marks a token `SUPERSEDED` when a newer version of the same license
+is among the tokens it is given.
+
+Entitlements of an instance are the base license's quota plus the increments of the valid
+add-on licenses whose parent is that base; without a valid base license they are empty.
+
+This module needs only the standard library and `cryptography`: it may be copied into an
+application as it is. The license service uses it too, for `POST /v1/verify`.
+"""
+
+import base64
+import binascii
+import json
+import re
+import time
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+ALGORITHM = "EdDSA"
+DEFAULT_ISSUER = "market-license"
+LICENSE_TOKEN_TYPE = "license+jwt"  # noqa: S105 (JWT types, not secrets)
+BUNDLE_TOKEN_TYPE = "license-bundle+jwt"  # noqa: S105
+REVOCATION_LIST_TOKEN_TYPE = "revocation-list+jwt"  # noqa: S105
+
+LEVELS = frozenset({"base", "addon"})
+MODES = frozenset({"acceptance", "subscription", "permanent"})
+
+# 64 bytes in 86 characters; the last one carries 2 bits and 4 zero bits, so no two strings
+# decode to the same signature.
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{85}[AQgw]")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_HEADER_CACHE_SIZE = 256
+
+
+class Code(StrEnum):
+    """The outcome of a verification; only `VALID` means the token may be used."""
+
+    VALID = "VALID"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+    SUPERSEDED = "SUPERSEDED"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    WRONG_TYPE = "WRONG_TYPE"
+    MALFORMED = "MALFORMED"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a verification found: the code, why, and the claims once they are authentic.
+
+    `claims` is None unless the signature was checked: unauthenticated claims are never
+    handed out.
+    """
+
+    code: Code
+    detail: str
+    claims: Mapping[str, Any] | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.code is Code.VALID
+
+    @property
+    def lic(self) -> Mapping[str, Any]:
+        """The `lic` claim of an authentic license token (empty otherwise)."""
+        value = self.claims.get("lic") if self.claims else None
+        return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceEntitlement:
+    """The summed entitlements of one instance and the licenses that make them up."""
+
+    instance_id: str
+    product_id: str
+    entitlements: dict[str, int]
+    licenses: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The verdict of every token given to `entitlements()`, and the sums per instance."""
+
+    verdicts: list[Verdict]
+    instances: dict[str, InstanceEntitlement] = field(default_factory=dict)
+
+    @property
+    def all_valid(self) -> bool:
+        return all(v.valid for v in self.verdicts)
+
+
+# Codes given only after the signature and the issuer were checked.
+_AUTHENTIC = frozenset({Code.VALID, Code.EXPIRED, Code.REVOKED})
+
+
+class InvalidRevocationListError(ValueError):
+    """The revocation list is not one this verifier can trust."""
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationList:
+    """The revoked license ids of a signed revocation list, and when it was issued."""
+
+    issued_at: int
+    revoked: frozenset[str]
+
+
+def sum_entitlements(licenses: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], list[str]]:
+    """Sum the `lic` claims of an instance's valid licenses: its base plus its add-ons.
+
+    Only add-ons whose `parent` is the base count; without a base license the sum is empty.
+    Returns the entitlements and the ids of the licenses counted, base first.
+    """
+    licenses = list(licenses)
+    base = next((lic for lic in licenses if lic.get("level") == "base"), None)
+    if base is None:
+        return {}, []
+    total: dict[str, int] = dict(base.get("entitlements") or {})
+    counted = [str(base["id"])]
+    for lic in licenses:
+        if lic.get("level") == "addon" and lic.get("parent") == base["id"]:
+            for dimension, amount in (lic.get("entitlements") or {}).items():
+                total[dimension] = total.get(dimension, 0) + int(amount)
+            counted.append(str(lic["id"]))
+    return total, counted
+
+
+def public_keys_from_jwks(jwks: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
+    """The Ed25519 signing keys of a JWKS, by `kid`; keys of other kinds are left out."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    entries = jwks.get("keys")
+    if not isinstance(entries, list):
+        raise ValueError("a JWKS is an object with a `keys` list")
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        if entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
+            continue
+        if entry.get("alg", ALGORITHM) != ALGORITHM or entry.get("use", "sig") != "sig":
+            continue
+        kid, x = entry.get("kid"), entry.get("x")
+        if not isinstance(kid, str) or not kid or not isinstance(x, str):
+            continue
+        try:
+            raw = _b64decode(x)
+            keys[kid] = Ed25519PublicKey.from_public_bytes(raw)
+        except (ValueError, binascii.Error):
+            continue
+    return keys
+
+
+class OfflineVerifier:
+    """Checks license tokens, bundles and revocation lists against a fixed set of keys.
+
+    `keys` maps each trusted `kid` to its Ed25519 public key; EdDSA is the only algorithm any
+    of them accepts. `revoked` holds license ids known to be revoked. `leeway_seconds` allows
+    for a device clock that is a little off, on both `nbf` and `exp`.
+    """
+
+    def __init__(
+        self,
+        keys: Mapping[str, Ed25519PublicKey],
+        *,
+        issuer: str = DEFAULT_ISSUER,
+        revoked: Collection[str] = (),
+        leeway_seconds: int = 0,
+    ) -> None:
+        self._keys = dict(keys)
+        self._issuer = issuer
+        self._revoked = frozenset(revoked)
+        self._leeway = leeway_seconds
+        self._headers: dict[str, tuple[str, str] | Verdict] = {}
+
+    @classmethod
+    def from_jwks(
+        cls,
+        jwks: Mapping[str, Any],
+        *,
+        revocation_list: str | None = None,
+        issuer: str = DEFAULT_ISSUER,
+        leeway_seconds: int = 0,
+    ) -> "OfflineVerifier":
+        """A verifier trusting the keys of `jwks` and, if given, the signed revocation list.
+
+        Raises `InvalidRevocationListError` when the list is not signed by one of those keys.
+        """
+        verifier = cls(public_keys_from_jwks(jwks), issuer=issuer, leeway_seconds=leeway_seconds)
+        if revocation_list is not None:
+            verifier._revoked = verifier.read_revocation_list(revocation_list).revoked
+        return verifier
+
+    @classmethod
+    def from_files(
+        cls,
+        jwks_file: Path,
+        revocations_file: Path | None = None,
+        *,
+        issuer: str = DEFAULT_ISSUER,
+        leeway_seconds: int = 0,
+    ) -> "OfflineVerifier":
+        """A verifier from a saved JWKS and an optional saved revocation list.
+
+        The revocation file holds either the list's token or the JSON body of
+        `GET /v1/revocations` (its `token` is what is trusted, never the plain fields).
+        """
+        jwks = json.loads(jwks_file.read_text(encoding="utf-8"))
+        if not isinstance(jwks, Mapping):
+            raise ValueError(f"{jwks_file} does not hold a JWKS")
+        revocation_list = None
+        if revocations_file is not None:
+            revocation_list = _token_of(revocations_file.read_text(encoding="utf-8"))
+        return cls.from_jwks(
+            jwks, revocation_list=revocation_list, issuer=issuer, leeway_seconds=leeway_seconds
+        )
+
+    @property
+    def revoked(self) -> frozenset[str]:
+        return self._revoked
+
+    def authenticate(self, token: str, token_type: str = LICENSE_TOKEN_TYPE) -> Verdict:
+        """Check the token's form, algorithm, type, key, signature, shape and issuer.
+
+        `VALID` here means authentic, not yet usable: time and revocation come after.
+        """
+        if not isinstance(token, str):
+            return Verdict(Code.MALFORMED, "The token is not a string.")
+        parts = token.split(".")
+        if len(parts) != 3:
+            return Verdict(Code.MALFORMED, "A JWT has three dot-separated segments.")
+        header_segment, payload_segment, signature_segment = parts
+        header = self._header(header_segment)
+        if isinstance(header, Verdict):
+            return header
+        typ, kid = header
+        if typ != token_type:
+            return Verdict(Code.WRONG_TYPE, f"The token's type is {typ!r}, not {token_type!r}.")
+        key = self._keys.get(kid) if kid else None
+        if key is None:
+            return Verdict(Code.UNKNOWN_KEY, f"No trusted key has the id {kid!r}.")
+        if not _SIGNATURE.fullmatch(signature_segment) or not _SEGMENT.fullmatch(payload_segment):
+            return Verdict(Code.MALFORMED, "The token is not base64url-encoded.")
+        try:
+            signature = _b64decode(signature_segment)
+            key.verify(signature, token[: len(header_segment) + 1 + len(payload_segment)].encode())
+        except InvalidSignature:
+            return Verdict(Code.BAD_SIGNATURE, "The signature does not match the token.")
+        except (ValueError, binascii.Error):
+            return Verdict(Code.MALFORMED, "The signature is not base64url-encoded.")
+        try:
+            claims = json.loads(_b64decode(payload_segment))
+        except (ValueError, binascii.Error, UnicodeError):
+            return Verdict(Code.MALFORMED, "The payload is not JSON.")
+        if not isinstance(claims, dict):
+            return Verdict(Code.MALFORMED, "The payload is not a JSON object.")
+        problem = _shape_problem(claims, token_type)
+        if problem:
+            return Verdict(Code.MALFORMED, problem)
+        if claims["iss"] != self._issuer:
+            return Verdict(
+                Code.WRONG_TYPE, f"The token was issued by {claims['iss']!r}.", claims=claims
+            )
+        return Verdict(Code.VALID, "The token is authentic.", claims=claims)
+
+    def verify(
+        self, token: str, *, audience: str | None = None, now: float | None = None
+    ) -> Verdict:
+        """The full check of one license token; `audience` is the expected product id."""
+        verdict = self.authenticate(token)
+        if not verdict.valid:
+            return verdict
+        claims = verdict.claims
+        assert claims is not None
+        if audience is not None and claims["aud"] != audience:
+            return Verdict(
+                Code.WRONG_TYPE, f"The license is for product {claims['aud']!r}.", claims=claims
+            )
+        if claims["lic"]["id"] in self._revoked:
+            return Verdict(Code.REVOKED, "The license has been revoked.", claims=claims)
+        return self.check_time(claims, now)
+
+    def check_time(self, claims: Mapping[str, Any], now: float | None = None) -> Verdict:
+        """`EXPIRED` outside `nbf`..`exp` (with the leeway), else `VALID`."""
+        moment = time.time() if now is None else now
+        if moment + self._leeway < claims["nbf"]:
+            return Verdict(Code.EXPIRED, "The token is not valid yet.", claims=claims)
+        exp = claims.get("exp")
+        if exp is not None and moment - self._leeway >= exp:
+            return Verdict(Code.EXPIRED, "The token has expired.", claims=claims)
+        return Verdict(Code.VALID, "The token is valid.", claims=claims)
+
+    def verify_bundle(
+        self, token: str, *, audience: str | None = None, now: float | None = None
+    ) -> Verdict:
+        """Check an entitlement bundle (`GET /v1/instances/{id}/entitlement`'s `token`).
+
+        A bundle naming a revoked license is `REVOKED`: fetch a fresh one.
+        """
+        verdict = self.authenticate(token, BUNDLE_TOKEN_TYPE)
+        if not verdict.valid:
+            return verdict
+        claims = verdict.claims
+        assert claims is not None
+        if audience is not None and claims["aud"] != audience:
+            return Verdict(
+                Code.WRONG_TYPE, f"The bundle is for product {claims['aud']!r}.", claims=claims
+            )
+        revoked = [lic["id"] for lic in claims["licenses"] if lic["id"] in self._revoked]
+        if revoked:
+            return Verdict(
+                Code.REVOKED, f"The bundle holds revoked license(s): {', '.join(revoked)}.", claims
+            )
+        return self.check_time(claims, now)
+
+    def read_revocation_list(self, token: str) -> RevocationList:
+        """The content of a signed revocation list, or `InvalidRevocationListError`."""
+        verdict = self.authenticate(token.strip(), REVOCATION_LIST_TOKEN_TYPE)
+        if not verdict.valid or verdict.claims is None:
+            raise InvalidRevocationListError(f"{verdict.code.value}: {verdict.detail}")
+        claims = verdict.claims
+        return RevocationList(issued_at=int(claims["iat"]), revoked=frozenset(claims["revoked"]))
+
+    def entitlements(
+        self, tokens: Iterable[str], *, audience: str | None = None, now: float | None = None
+    ) -> Report:
+        """Verify license tokens and bundles together and sum the entitlements per instance.
+
+        A token is `SUPERSEDED` when a newer version of its license is among `tokens`.
+        """
+        moment = time.time() if now is None else now
+        verdicts: list[Verdict] = []
+        for token in tokens:
+            if _type_of(token) == BUNDLE_TOKEN_TYPE:
+                verdicts.append(self.verify_bundle(token, audience=audience, now=moment))
+            else:
+                verdicts.append(self.verify(token, audience=audience, now=moment))
+
+        newest: dict[str, int] = {}
+        for verdict in verdicts:
+            if verdict.code not in _AUTHENTIC:
+                continue
+            for lic in _licenses_in(verdict):
+                newest[lic["id"]] = max(newest.get(lic["id"], 0), lic["version"])
+        for index, verdict in enumerate(verdicts):
+            lic = verdict.lic
+            if verdict.valid and lic and lic["version"] < newest[lic["id"]]:
+                verdicts[index] = Verdict(
+                    Code.SUPERSEDED,
+                    f"Version {newest[lic['id']]} of the license is among the tokens.",
+                    verdict.claims,
+                )
+
+        valid: dict[str, dict[str, Mapping[str, Any]]] = {}
+        products: dict[str, str] = {}
+        for verdict in verdicts:
+            if not verdict.valid or verdict.claims is None:
+                continue
+            instance = str(verdict.claims["sub"])
+            products[instance] = str(verdict.claims["aud"])
+            for lic in _licenses_in(verdict):
+                if lic["version"] == newest[lic["id"]]:
+                    valid.setdefault(instance, {})[lic["id"]] = lic
+        instances = {}
+        for instance, licenses in valid.items():
+            total, counted = sum_entitlements(licenses.values())
+            instances[instance] = InstanceEntitlement(instance, products[instance], total, counted)
+        return Report(verdicts, instances)
+
+    def _header(self, segment: str) -> tuple[str, str] | Verdict:
+        # Tokens signed by one key share their header: parse each distinct header once.
+        cached = self._headers.get(segment)
+        if cached is not None:
+            return cached
+        parsed = _parse_header(segment)
+        if len(self._headers) >= _HEADER_CACHE_SIZE:
+            self._headers.clear()
+        self._headers[segment] = parsed
+        return parsed
+
+
+def _parse_header(segment: str) -> tuple[str, str] | Verdict:
+    """The type and key id of a header whose algorithm is EdDSA, or the verdict against it."""
+    if not _SEGMENT.fullmatch(segment):
+        return Verdict(Code.MALFORMED, "The header is not base64url-encoded.")
+    try:
+        header = json.loads(_b64decode(segment))
+    except (ValueError, binascii.Error, UnicodeError):
+        return Verdict(Code.MALFORMED, "The header is not JSON.")
+    if not isinstance(header, dict):
+        return Verdict(Code.MALFORMED, "The header is not a JSON object.")
+    if "crit" in header:
+        return Verdict(Code.MALFORMED, "Critical header extensions are not supported.")
+    alg, typ, kid = header.get("alg"), header.get("typ"), header.get("kid")
+    if not isinstance(alg, str):
+        return Verdict(Code.MALFORMED, "The header has no algorithm.")
+    if alg != ALGORITHM:
+        return Verdict(Code.BAD_SIGNATURE, f"The algorithm {alg!r} is not accepted.")
+    if not isinstance(typ, str):
+        return Verdict(Code.WRONG_TYPE, "The header names no type.")
+    return typ.lower(), kid if isinstance(kid, str) else ""
+
+
+def _shape_problem(claims: Mapping[str, Any], token_type: str) -> str | None:
+    for name in ("iss", "sub", "aud") if token_type != REVOCATION_LIST_TOKEN_TYPE else ("iss",):
+        if not isinstance(claims.get(name), str):
+            return f"The claim {name!r} is missing or not a string."
+    for name in ("iat", "nbf") if token_type != REVOCATION_LIST_TOKEN_TYPE else ("iat",):
+        if not _is_int(claims.get(name)):
+            return f"The claim {name!r} is missing or not a NumericDate."
+    if "exp" in claims and not _is_int(claims["exp"]):
+        return "The claim 'exp' is not a NumericDate."
+    if token_type == LICENSE_TOKEN_TYPE:
+        lic = claims.get("lic")
+        problem = _lic_problem(lic)
+        if problem:
+            return problem
+        assert isinstance(lic, Mapping)
+        if claims.get("jti") != f"{lic['id']}.{lic['version']}":
+            return "The claim 'jti' does not name the license version."
+        if lic["mode"] != "permanent" and "exp" not in claims:
+            return "Only a permanent license has no 'exp'."
+        return None
+    if token_type == BUNDLE_TOKEN_TYPE:
+        licenses = claims.get("licenses")
+        if not isinstance(licenses, list):
+            return "The claim 'licenses' is missing."
+        for lic in licenses:
+            problem = _lic_problem(lic)
+            if problem:
+                return problem
+        if not isinstance(claims.get("entitlements"), Mapping):
+            return "The claim 'entitlements' is missing."
+        return None
+    revoked = claims.get("revoked")
+    if not isinstance(revoked, list) or not all(isinstance(i, str) for i in revoked):
+        return "The claim 'revoked' is not a list of license ids."
+    return None
+
+
+def _lic_problem(lic: Any) -> str | None:
+    if not isinstance(lic, Mapping):
+        return "The claim 'lic' is missing."
+    if not isinstance(lic.get("id"), str) or not _is_int(lic.get("version")):
+        return "The license claim has no id or version."
+    if lic.get("level") not in LEVELS or lic.get("mode") not in MODES:
+        return "The license claim has an unknown level or mode."
+    entitlements = lic.get("entitlements")
+    if not isinstance(entitlements, Mapping) or not all(
+        isinstance(k, str) and _is_int(v) for k, v in entitlements.items()
+    ):
+        return "The license claim's entitlements are not a map of integers."
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _licenses_in(verdict: Verdict) -> list[Mapping[str, Any]]:
+    if verdict.claims is None:
+        return []
+    if "licenses" in verdict.claims:
+        return list(verdict.claims["licenses"])
+    return [verdict.lic] if verdict.lic else []
+
+
+def _type_of(token: str) -> str | None:
+    try:
+        header = json.loads(_b64decode(token.split(".", 1)[0]))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    return str(header.get("typ", "")).lower() if isinstance(header, dict) else None
+
+
+def _token_of(text: str) -> str:
+    text = text.strip()
+    if text.startswith("{"):
+        body = json.loads(text)
+        if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            raise InvalidRevocationListError("The JSON revocation list has no `token`.")
+        return str(body["token"])
+    return text
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
