@@ -1,0 +1,1 @@
+"""The license service's HTTP routes: thin handlers that parse, call a use case and answer."""

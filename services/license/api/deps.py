@@ -1,0 +1,31 @@
+"""Dependencies of the license service's routes."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.license.service import LicenseService
+from shared.auth import Principal, Role
+from shared.db import Database
+from shared.security import require
+
+
+async def license_service(request: Request) -> AsyncIterator[LicenseService]:
+    db: Database = request.app.state.db
+    state = request.app.state
+    async with db.sessionmaker() as session:
+        yield LicenseService(
+            session,
+            ring=state.ring,
+            issuer=state.settings.issuer,
+            bundles=state.bundles,
+            addons=state.addons,
+        )
+
+
+Licenses = Annotated[LicenseService, Depends(license_service)]
+
+# Who may read an instance's licenses: its customer, its partner, and services.
+Reader = Annotated[Principal, Depends(require(Role.customer, Role.partner, Role.service))]
+PartnerOrService = Annotated[Principal, Depends(require(Role.partner, Role.service))]

@@ -1,0 +1,95 @@
+"""Internal routes that orders calls with a service token: mint, accept, revoke."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from services.license.api.deps import Licenses
+from services.license.api.schemas import AcceptRequest, LicenseView, MintRequest, RevokeRequest
+from services.license.errors import (
+    AcceptanceDeadlinePassedError,
+    BaseLicenseExistsError,
+    BaseLicenseMissingError,
+    BaseLicenseRevokedError,
+    InstanceMismatchError,
+    LicenseNotFoundError,
+    LicenseRevokedError,
+    OrderLicenseConflictError,
+)
+from shared.problems import ValidationProblem, problem_responses
+from shared.security import AUTH_ERRORS, Service
+
+router = APIRouter(prefix="/v1/internal", tags=["internal"])
+
+OrderId = Annotated[str, Path(max_length=64, examples=["ord_2m4kq7x9c3v5b8n1z6l0p4w2"])]
+
+
+@router.post(
+    "/licenses",
+    status_code=status.HTTP_201_CREATED,
+    summary="Mint the license of a paid order",
+    description="Idempotent per `order_id`: the first call mints (201), a repeated call "
+    "returns the same license (200). A base license starts the instance; an add-on license "
+    "names the instance's base license as its `parent` and leaves it untouched. With "
+    "`requires_acceptance` the license starts in `acceptance` mode, its deadline "
+    "`acceptance_days` after `valid_from`.",
+    operation_id="mintLicense",
+    responses={
+        200: {"model": LicenseView, "description": "The order's license, minted before."},
+        **problem_responses(
+            *AUTH_ERRORS,
+            ValidationProblem,
+            BaseLicenseMissingError,
+            BaseLicenseRevokedError,
+            BaseLicenseExistsError,
+            InstanceMismatchError,
+            OrderLicenseConflictError,
+        ),
+    },
+)
+async def mint_license(
+    body: MintRequest, service: Service, licenses: Licenses, response: Response
+) -> LicenseView:
+    state, minted = await licenses.mint(body.mint(), service.sub)
+    if not minted:
+        response.status_code = status.HTTP_200_OK
+    return LicenseView.of(state)
+
+
+@router.post(
+    "/orders/{order_id}/license/accept",
+    summary="Accept the order's license: it moves to its paid mode",
+    description="A new version in `subscription` mode (with a term end) or `permanent` mode. "
+    "Idempotent: accepting an accepted license answers as the first time.",
+    operation_id="acceptOrderLicense",
+    responses=problem_responses(
+        *AUTH_ERRORS,
+        ValidationProblem,
+        LicenseNotFoundError,
+        LicenseRevokedError,
+        AcceptanceDeadlinePassedError,
+    ),
+)
+async def accept_order_license(
+    order_id: OrderId,
+    service: Service,
+    licenses: Licenses,
+    body: AcceptRequest | None = None,
+) -> LicenseView:
+    accepted_at = body.accepted_at if body else None
+    return LicenseView.of(await licenses.accept(order_id, accepted_at, service.sub))
+
+
+@router.post(
+    "/orders/{order_id}/license/revoke",
+    summary="Revoke the order's license at once (refund)",
+    description="Idempotent. Not cascading: revoke each add-on license of a refunded instance "
+    "too (an add-on counts only under a base license in effect, so the instance's entitlement "
+    "is empty as soon as its base is revoked).",
+    operation_id="revokeOrderLicense",
+    responses=problem_responses(*AUTH_ERRORS, ValidationProblem, LicenseNotFoundError),
+)
+async def revoke_order_license(
+    order_id: OrderId, body: RevokeRequest, service: Service, licenses: Licenses
+) -> LicenseView:
+    return LicenseView.of(await licenses.revoke(order_id, body.reason, service.sub))

@@ -1,0 +1,1 @@
+"""The license service's tables and the queries on them."""

@@ -1,0 +1,92 @@
+"""The license app: `create_app(settings)`; uvicorn runs it with `--factory`.
+
+`http_client` is the injection point for the outgoing HTTP client (tests pass one that reaches
+an in-process catalog); without it the lifespan builds the process's one shared client.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from services.catalog.client import CatalogClient
+from services.license.api import instances, internal, licenses, verification
+from services.license.keyring import KeyRing
+from services.license.service import BundleCache
+from services.license.settings import LicenseSettings
+from services.license.suggestions import LiveAddons
+from shared.app import create_service_app
+from shared.auth import AccessTokenVerifier, ServiceTokenSource
+from shared.db import Database
+from shared.http import create_http_client
+from shared.observability import configure_logging
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger("market.license")
+
+TAGS = [
+    {"name": "licenses", "description": "One license: its current token and its versions."},
+    {"name": "instances", "description": "An instance's licenses, entitlement and usage."},
+    {"name": "verification", "description": "Keys, online verification, revocation list."},
+    {"name": "internal", "description": "Called by the orders service with service tokens."},
+]
+
+
+def create_app(
+    settings: LicenseSettings | None = None, *, http_client: httpx.AsyncClient | None = None
+) -> FastAPI:
+    """Build the license app; nothing touches the database or the keys before the lifespan."""
+    settings = settings or LicenseSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("license", settings.log_level)
+        ring = KeyRing(settings.signing_keys_dir, issuer=settings.issuer)
+        # Without a key, fail now rather than at the first mint.
+        log.info(
+            "license signing keys loaded", extra={"kids": ring.kids, "current": ring.current.kid}
+        )
+        app.state.ring = ring
+        app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        app.state.verifier = AccessTokenVerifier.from_files(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            public_key_file=settings.auth_public_key_file,
+            jwks_url=settings.auth_jwks_url,
+        )
+        http = http_client or create_http_client(settings.http_timeout_seconds)
+        tokens = (
+            ServiceTokenSource.from_file(
+                settings.service_token_key_file,
+                issuer=settings.auth_issuer,
+                audience=settings.auth_audience,
+                service_name="license",
+            )
+            if settings.service_token_key_file
+            else None
+        )
+        catalog = CatalogClient(http, settings.catalog_url, tokens)
+        app.state.addons = LiveAddons(catalog, ttl_seconds=settings.suggestions_ttl_seconds)
+        app.state.bundles = BundleCache(settings.bundle_cache_size)
+        try:
+            yield
+        finally:
+            if http_client is None:
+                await http.aclose()
+            await app.state.db.dispose()
+
+    return create_service_app(
+        name="license",
+        title="Marketplace licenses",
+        description="Signed licenses for application instances: a base license per instance, "
+        "a new license per add-on, acceptance, verification online and offline, usage.",
+        settings=settings,
+        lifespan=lifespan,
+        routers=[licenses.router, instances.router, verification.router, internal.router],
+        migrations=MIGRATIONS,
+        openapi_tags=TAGS,
+    )

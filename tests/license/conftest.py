@@ -1,0 +1,110 @@
+"""Fixtures for license tests: the real app, in-process, on a migrated database.
+
+The license app reaches the catalog through `catalog_http`: by default a client for which the
+catalog is down; tests of suggestions override it with one that reaches the catalog app
+in-process (see `tests/license/api/test_usage.py`).
+"""
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from services.catalog.db.models import Base as CatalogBase
+from services.catalog.main import create_app as create_catalog_app
+from services.catalog.settings import CatalogSettings
+from services.license.db.models import Base
+from services.license.keyring import KeyRing, create_signing_key
+from services.license.main import create_app
+from services.license.settings import LicenseSettings
+from tests.catalog.factories import CatalogDriver
+from tests.conftest import TestKeys, empty_tables
+from tests.license.factories import LicenseDriver
+
+CATALOG_URL = "http://catalog.test"
+
+
+@pytest.fixture
+async def catalog_app(database_url: Callable[[str], str], keys: TestKeys) -> AsyncIterator[FastAPI]:
+    settings = CatalogSettings(
+        database_url=database_url("catalog"),
+        auth_public_key_file=keys.public_file,
+        service_token_key_file=keys.private_file,
+    )
+    app = create_catalog_app(settings)
+    async with LifespanManager(app):
+        await empty_tables(app.state.db, CatalogBase.metadata)
+        yield app
+
+
+@pytest.fixture
+async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=catalog_app)
+    async with httpx.AsyncClient(transport=transport, base_url=CATALOG_URL) as client:
+        yield client
+
+
+@pytest.fixture
+def catalog_driver(catalog: httpx.AsyncClient, keys: TestKeys) -> CatalogDriver:
+    return CatalogDriver(catalog, keys)
+
+
+@pytest.fixture
+def signing_keys_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "license-keys"
+    create_signing_key(folder)
+    return folder
+
+
+@pytest.fixture
+def license_settings(
+    database_url: Callable[[str], str], keys: TestKeys, signing_keys_dir: Path
+) -> LicenseSettings:
+    return LicenseSettings(
+        database_url=database_url("license"),
+        auth_public_key_file=keys.public_file,
+        service_token_key_file=keys.private_file,
+        signing_keys_dir=signing_keys_dir,
+        catalog_url=CATALOG_URL,
+    )
+
+
+def _refuse(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+@pytest.fixture
+async def catalog_http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(_refuse)) as client:
+        yield client
+
+
+@pytest.fixture
+async def license_app(
+    license_settings: LicenseSettings, catalog_http: httpx.AsyncClient
+) -> AsyncIterator[FastAPI]:
+    app = create_app(license_settings, http_client=catalog_http)
+    async with LifespanManager(app):
+        await empty_tables(app.state.db, Base.metadata)
+        yield app
+
+
+@pytest.fixture
+async def license_client(license_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=license_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://license.test") as client:
+        yield client
+
+
+@pytest.fixture
+def ring(license_app: FastAPI) -> KeyRing:
+    ring: KeyRing = license_app.state.ring
+    return ring
+
+
+@pytest.fixture
+def lic(license_client: httpx.AsyncClient, keys: TestKeys) -> LicenseDriver:
+    return LicenseDriver(license_client, keys)
