@@ -3,6 +3,8 @@
 market token --role partner --sub acme [--ttl 3600]
 market db upgrade [catalog ...]
 market dev-setup
+market keys rotate
+market license verify --jwks FILE [--revocations FILE] TOKEN...
 """
 
 import argparse
@@ -12,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from services.catalog.settings import CatalogSettings
+from services.license import commands as license_commands
+from services.license.settings import LicenseSettings
 from services.review.settings import ReviewSettings
 from shared.auth import MAX_TTL_SECONDS, Role, issue_access_token
 from shared.db import upgrade
@@ -24,6 +28,7 @@ SERVICES_DIR = Path(__file__).parent
 DATABASES: dict[str, Callable[[], ServiceSettings]] = {
     "catalog": CatalogSettings,
     "review": ReviewSettings,
+    "license": LicenseSettings,
 }
 
 
@@ -55,6 +60,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _dev_setup(_args: argparse.Namespace) -> int:
     ensure_key_pair(DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE)
     print(f"access-token issuer key: {DEV_ISSUER_KEY_FILE}")
+    license_commands.ensure_dev_key()
     return _db_upgrade(argparse.Namespace(services=[]))
 
 
@@ -83,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     setup = commands.add_parser("dev-setup", help="create dev keys and migrate every database")
     setup.set_defaults(run=_dev_setup)
+
+    license_commands.register(commands)
     return parser
 
 
