@@ -1,0 +1,1 @@
+"""The orders service: orders, payments, application instances and refunds."""

@@ -1,0 +1,1 @@
+"""Order rules: no web framework, database or HTTP client here."""
