@@ -83,8 +83,8 @@ async def _on_validation_error(_request: Request, exc: Exception) -> Response:
 async def _on_http_exception(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc.__cause__, ProblemError):
-        # FastAPI turns any error raised while it reads a body into a 400; one of ours (the
-        # 413 of `BodyLimitMiddleware` on a body without Content-Length) keeps its status.
+        # FastAPI turns any error raised while it reads a body into a 400; one of ours (what
+        # `RequestGuardMiddleware` finds in a streamed body: 413, `nul_character`) keeps its own.
         return problem_response(exc.__cause__)
     error: ProblemError
     if exc.status_code == 400:

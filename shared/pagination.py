@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -54,7 +54,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         moment = datetime.fromisoformat(created_at)
         if moment.tzinfo is None or not isinstance(id_, str):
             raise ValueError("not a cursor")
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        # In UTC, as stored: an offset that moves it past year 1 or 9999 is no cursor of ours.
+        moment = moment.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError):
         raise InvalidCursorError("The cursor is not valid; start again without one.") from None
     return moment, id_
 

@@ -45,7 +45,7 @@ from services.catalog.errors import (
     UnknownDocumentError,
     UnsupportedDocumentTypeError,
 )
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.ids import new_id
 from shared.pagination import PageRequest
@@ -377,7 +377,7 @@ class CatalogService:
         async with self.session.begin():
             row = await self.documents.get(document_id, with_content=with_content)
         visible = row is not None and (
-            row.public or (principal is not None and principal.sub == row.partner_id)
+            row.public or (principal is not None and _is_owner(principal, row.partner_id))
         )
         if row is None or not visible:
             raise DocumentNotFoundError(f"No document {document_id} is visible to you.")
@@ -415,6 +415,11 @@ class CatalogService:
         document_id = addon.agreement.document_id if addon.agreement else None
         if document_id and not await self.documents.owned_ids(partner.sub, {document_id}):
             raise UnknownDocumentError(f"You have no document {document_id}.")
+
+
+def _is_owner(principal: Principal, partner_id: str) -> bool:
+    """Ownership is the partner principal: a customer or a service with the same id is not it."""
+    return principal.role is Role.partner and principal.sub == partner_id
 
 
 def _frozen(revision: RevisionRow) -> Frozen:

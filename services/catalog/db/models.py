@@ -52,7 +52,8 @@ class LiveProductRow(Base):
 
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
     partner_id: Mapped[str] = mapped_column(String(200), index=True)
-    category_key: Mapped[str] = mapped_column(String(40), index=True)
+    # The category case-folded: up to three times as long ("ﬃ" folds to "ffi").
+    category_key: Mapped[str] = mapped_column(String(120), index=True)
     search_text: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
