@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
 
-.PHONY: install run test test-postgres lint format clean
+.PHONY: install run test test-postgres lint format clean bench-license
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -23,6 +23,7 @@ run: install
 	@echo
 	@echo "  catalog  http://127.0.0.1:8001/docs   (ReDoc: /redoc)"
 	@echo "  review   http://127.0.0.1:8002/docs"
+	@echo "  license  http://127.0.0.1:8004/docs"
 	@echo
 	@echo "  Stop with Ctrl-C."
 	@echo
@@ -47,3 +48,7 @@ format: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Not a test: verify rates and entitlement throughput against /healthz on a real server.
+bench-license: install
+	$(BIN)/python bench/license_bench.py

@@ -13,7 +13,9 @@ import httpx
 from fastapi import FastAPI
 
 from services.catalog.client import CatalogClient
+from services.license.access import CachingAccessTokenVerifier
 from services.license.api import instances, internal, licenses, verification
+from services.license.db.heads import head_reader
 from services.license.keyring import KeyRing
 from services.license.service import BundleCache
 from services.license.settings import LicenseSettings
@@ -52,12 +54,15 @@ def create_app(
         )
         app.state.ring = ring
         app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        app.state.verifier = AccessTokenVerifier.from_files(
-            issuer=settings.auth_issuer,
-            audience=settings.auth_audience,
-            public_key_file=settings.auth_public_key_file,
-            jwks_url=settings.auth_jwks_url,
+        app.state.verifier = CachingAccessTokenVerifier(
+            AccessTokenVerifier.from_files(
+                issuer=settings.auth_issuer,
+                audience=settings.auth_audience,
+                public_key_file=settings.auth_public_key_file,
+                jwks_url=settings.auth_jwks_url,
+            )
         )
+        app.state.heads = head_reader(app.state.db)
         http = http_client or create_http_client(settings.http_timeout_seconds)
         tokens = (
             ServiceTokenSource.from_file(
@@ -77,6 +82,7 @@ def create_app(
         finally:
             if http_client is None:
                 await http.aclose()
+            await app.state.heads.close()
             await app.state.db.dispose()
 
     return create_service_app(

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.client import AddonInfo
+from services.license.db.heads import HeadReader
 from services.license.db.models import InstanceRow, LicenseRow, LicenseVersionRow, UsageRow
 from services.license.db.repositories import (
     InstanceRepository,
@@ -211,9 +212,11 @@ class LicenseService:
         ring: KeyRing,
         issuer: str,
         bundles: BundleCache,
+        heads: HeadReader,
         addons: LiveAddons | None = None,
     ) -> None:
         self.session = session
+        self.heads = heads
         self.ring = ring
         self.issuer = issuer
         self.bundles = bundles
@@ -405,11 +408,15 @@ class LicenseService:
         now = utcnow()
         self.ring.refresh()
         kid = self.ring.current.kid
+        head = await self.heads.instance(instance_id)
+        if head is None or not can_read(principal, head.customer_id, head.partner_id):
+            raise InstanceNotFoundError(f"No instance {instance_id} is visible to you.")
+        cached = self.bundles.get(instance_id, head.version, kid, now)
+        if cached is not None:
+            return cached
         async with self.session.begin():
+            # The version first, then the licenses: a bundle is never older than its version.
             instance = await self._visible_instance(principal, instance_id)
-            cached = self.bundles.get(instance_id, instance.version, kid, now)
-            if cached is not None:
-                return cached
             rows = await self.licenses.list_for_instance(instance_id)
         terms = [row.terms() for row, _ in rows]
         counted = rules.in_effect(terms, now)
@@ -508,15 +515,14 @@ class LicenseService:
         if not verdict.valid or verdict.claims is None:
             return verdict
         claims, lic = verdict.claims, verdict.lic
-        async with self.session.begin():
-            row = await self.licenses.get(lic["id"])
-        if row is None or (row.instance_id, row.product_id) != (claims["sub"], claims["aud"]):
+        head = await self.heads.license(lic["id"])
+        if head is None or (head.instance_id, head.product_id) != (claims["sub"], claims["aud"]):
             return Verdict(Code.MALFORMED, "No such license was issued.")
-        if row.revoked_at is not None:
+        if head.revoked:
             return Verdict(Code.REVOKED, "The license has been revoked.", claims)
-        if lic["version"] < row.version:
+        if lic["version"] < head.version:
             return Verdict(
-                Code.SUPERSEDED, f"Version {row.version} of the license replaces this one.", claims
+                Code.SUPERSEDED, f"Version {head.version} of the license replaces this one.", claims
             )
         return self.ring.verifier.check_time(claims, utcnow().timestamp())
 

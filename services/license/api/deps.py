@@ -20,6 +20,7 @@ async def license_service(request: Request) -> AsyncIterator[LicenseService]:
             ring=state.ring,
             issuer=state.settings.issuer,
             bundles=state.bundles,
+            heads=state.heads,
             addons=state.addons,
         )
 

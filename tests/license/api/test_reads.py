@@ -4,7 +4,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from services.license.main import create_app
+from services.license.settings import LicenseSettings
 from services.license.verifier import OfflineVerifier
 from tests.conftest import TestKeys
 from tests.license.factories import PARTNER, LicenseDriver, addon_body, now
@@ -176,3 +179,27 @@ async def test_customers_see_their_own_instances_only(lic: LicenseDriver, keys: 
     assert (
         await lic.entitlement(theirs["instance_id"], keys.headers("customer", "initech"))
     ).status_code == 200
+
+
+async def test_a_change_made_by_another_replica_is_seen_at_once(
+    lic: LicenseDriver, license_settings: LicenseSettings, catalog_http: httpx.AsyncClient
+) -> None:
+    base = await lic.base()
+    addon = await lic.addon(base["instance_id"])
+    assert (await lic.entitlement(base["instance_id"])).json()["entitlements"] == {"devices": 300}
+    other = create_app(license_settings, http_client=catalog_http)
+
+    async with LifespanManager(other):
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://replica.test") as client:
+            revoked = await client.post(
+                f"/v1/internal/orders/{addon['order_id']}/license/revoke",
+                json={"reason": "refund"},
+                headers=lic.service,
+            )
+            assert revoked.status_code == 200
+
+    # This replica's cached bundle is stale: the instance's version moved on.
+    after = (await lic.entitlement(base["instance_id"])).json()
+    assert after["entitlements"] == {"devices": 100}
+    assert after["licenses"] == [base["id"]]
