@@ -23,6 +23,7 @@ run: install
 	@echo
 	@echo "  catalog  http://127.0.0.1:8001/docs   (ReDoc: /redoc)"
 	@echo "  review   http://127.0.0.1:8002/docs"
+	@echo "  orders   http://127.0.0.1:8003/docs"
 	@echo "  license  http://127.0.0.1:8004/docs"
 	@echo
 	@echo "  Stop with Ctrl-C."

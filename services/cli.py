@@ -16,6 +16,7 @@ from pathlib import Path
 from services.catalog.settings import CatalogSettings
 from services.license import commands as license_commands
 from services.license.settings import LicenseSettings
+from services.orders.settings import OrdersSettings
 from services.review.settings import ReviewSettings
 from shared.auth import MAX_TTL_SECONDS, Role, issue_access_token
 from shared.db import upgrade
@@ -28,6 +29,7 @@ SERVICES_DIR = Path(__file__).parent
 DATABASES: dict[str, Callable[[], ServiceSettings]] = {
     "catalog": CatalogSettings,
     "review": ReviewSettings,
+    "orders": OrdersSettings,
     "license": LicenseSettings,
 }
 

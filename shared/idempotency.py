@@ -193,18 +193,23 @@ async def idempotent_response(
     key: str | None,
     request: tuple[str, str, Any],
     new_resource_id: str,
-    status_code: int,
+    status_code: int | Callable[[Any], int],
     work: Callable[[str], Awaitable[BaseModel]],
 ) -> Response:
     """Run `work(resource_id)` at most once per `(principal, key)` and answer alike each time.
 
     `request` is `(method, path, body)`; it tells a retry from a reuse of the key. A 4xx
     problem is stored and replayed like a success; a 5xx (say, an upstream service down)
-    releases the key, so a retry does the work again.
+    releases the key, so a retry does the work again. `status_code` may be a function of
+    the result, for work that answers 200 or 202 depending on what happened.
     """
+
+    def status_of(result: BaseModel) -> int:
+        return status_code(result) if callable(status_code) else status_code
+
     if key is None:
         result = await work(new_resource_id)
-        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+        return JSONResponse(result.model_dump(mode="json"), status_code=status_of(result))
     claim = await store.claim(principal, key, fingerprint(*request), new_resource_id)
     if claim.replay:
         assert claim.status_code is not None
@@ -226,5 +231,5 @@ async def idempotent_response(
         await store.release(principal, key)
         raise
     body = result.model_dump(mode="json")
-    await store.complete(principal, key, status_code, body)
-    return JSONResponse(body, status_code=status_code)
+    await store.complete(principal, key, status_of(result), body)
+    return JSONResponse(body, status_code=status_of(result))

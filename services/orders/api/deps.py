@@ -1,0 +1,26 @@
+"""Dependencies of the orders routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.orders.service import OrderService
+from shared.auth import Principal, Role
+from shared.idempotency import IdempotencyStore
+from shared.security import require
+
+
+def order_service(request: Request) -> OrderService:
+    service: OrderService = request.app.state.orders
+    return service
+
+
+def idempotency_store(request: Request) -> IdempotencyStore:
+    store: IdempotencyStore = request.app.state.idempotency
+    return store
+
+
+Orders = Annotated[OrderService, Depends(order_service)]
+Idempotency = Annotated[IdempotencyStore, Depends(idempotency_store)]
+# Who may read orders and instances: the customer who bought, the partner who sells.
+Reader = Annotated[Principal, Depends(require(Role.customer, Role.partner))]

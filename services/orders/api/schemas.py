@@ -1,0 +1,420 @@
+"""Request and response bodies of the orders API (distinct from the tables and the domain)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.orders.db.models import InstanceRow, OrderRow, PaymentRow
+from services.orders.domain.model import (
+    Cycle,
+    CycleUnit,
+    InstanceStatus,
+    LicenseLevel,
+    LicenseMode,
+    Money,
+    OrderStatus,
+    OrderType,
+    PaymentStatus,
+)
+from services.orders.service import (
+    InstanceState,
+    LicenseSummary,
+    OrderRequest,
+    OrderState,
+    Quote,
+)
+
+ForeignId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+PRODUCT = "prd_x3nq4c5o2b7lzj6v8d1ke9fa"
+PLAN = "pln_4d6f8h0j2l4n6p8r0t2v4x6z"
+INSTANCE = "ins_7h2k9d4f1s6g3j8l5q0w2e4r"
+ADDON = "add_5t7y9u1i3o5p7a9s1d3f5g7h"
+
+CREATE_EXAMPLES = {
+    "new": {
+        "summary": "A new instance on a plan, billed monthly",
+        "value": {
+            "type": "new",
+            "product_id": PRODUCT,
+            "plan_id": PLAN,
+            "cycle": {"unit": "month", "count": 1},
+        },
+    },
+    "addon": {
+        "summary": "Two packs of an add-on for an instance",
+        "value": {
+            "type": "addon",
+            "instance_id": INSTANCE,
+            "addon_id": ADDON,
+            "cycle": {"unit": "month", "count": 1},
+            "quantity": 2,
+        },
+    },
+    "one_time": {
+        "summary": "A one-time purchase: no cycle",
+        "value": {"type": "new", "product_id": PRODUCT, "plan_id": PLAN},
+    },
+}
+
+REFUND_EXAMPLES = {
+    "full": {
+        "summary": "A full refund",
+        "value": {"amount_minor": 4900, "reason": "The customer's fleet can't use OTA yet."},
+    },
+    "partial": {
+        "summary": "A partial refund",
+        "value": {"amount_minor": 1000, "reason": "Goodwill for a late start."},
+    },
+}
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CycleBody(Request):
+    unit: CycleUnit
+    count: int = Field(ge=1, le=36)
+
+
+class NewOrderCreate(Request):
+    """A new application instance on a plan of a live product."""
+
+    type: Literal["new"]
+    product_id: ForeignId
+    plan_id: ForeignId
+    cycle: CycleBody | None = Field(
+        default=None, description="One of the plan's cycles; omit for a one-time purchase."
+    )
+    quantity: int = Field(default=1, ge=1, le=1000, description="Always 1 for a new instance.")
+
+    def request(self) -> OrderRequest:
+        return OrderRequest(
+            type=OrderType.new,
+            cycle=_cycle(self.cycle),
+            quantity=self.quantity,
+            product_id=self.product_id,
+            plan_id=self.plan_id,
+        )
+
+
+class AddonOrderCreate(Request):
+    """Packs of an add-on for one of the customer's instances."""
+
+    type: Literal["addon"]
+    instance_id: ForeignId
+    addon_id: ForeignId
+    cycle: CycleBody | None = Field(
+        default=None, description="One of the add-on's cycles; omit for a one-time purchase."
+    )
+    quantity: int = Field(
+        default=1, ge=1, le=1000, description="Packs: the price and increments are multiplied."
+    )
+
+    def request(self) -> OrderRequest:
+        return OrderRequest(
+            type=OrderType.addon,
+            cycle=_cycle(self.cycle),
+            quantity=self.quantity,
+            instance_id=self.instance_id,
+            addon_id=self.addon_id,
+        )
+
+
+OrderCreate = Annotated[NewOrderCreate | AddonOrderCreate, Field(discriminator="type")]
+
+
+class RefundRequest(Request):
+    amount_minor: int = Field(ge=1, le=10**12, description="At most what was paid.")
+    reason: Reason
+
+
+def _cycle(body: CycleBody | None) -> Cycle | None:
+    return Cycle(body.unit, body.count) if body else None
+
+
+class MoneyView(BaseModel):
+    amount_minor: int = Field(examples=[4900])
+    currency: str = Field(examples=["EUR"])
+
+    @classmethod
+    def of(cls, money: Money) -> "MoneyView":
+        return cls(amount_minor=money.amount_minor, currency=money.currency)
+
+
+class CycleView(BaseModel):
+    unit: CycleUnit
+    count: int
+
+    @classmethod
+    def of(cls, cycle: Cycle | None) -> "CycleView | None":
+        return cls(unit=cycle.unit, count=cycle.count) if cycle else None
+
+
+class PaymentView(BaseModel):
+    id: str
+    provider: str
+    status: PaymentStatus
+    amount: MoneyView
+    created_at: datetime
+    settled_at: datetime | None
+    failed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: PaymentRow) -> "PaymentView":
+        return cls(
+            id=row.id,
+            provider=row.provider,
+            status=PaymentStatus(row.status),
+            amount=MoneyView(amount_minor=row.amount_minor, currency=row.currency),
+            created_at=row.created_at,
+            settled_at=row.settled_at,
+            failed_at=row.failed_at,
+        )
+
+
+class RefundView(BaseModel):
+    amount: MoneyView
+    reason: str
+    refunded_at: datetime
+
+
+class Order(BaseModel):
+    id: str
+    type: OrderType
+    status: OrderStatus
+    customer_id: str
+    partner_id: str
+    product_id: str
+    revision: int = Field(description="The live revision the order was priced from.")
+    plan_id: str | None
+    addon_id: str | None
+    instance_id: str = Field(
+        description="The instance an add-on is for; for a `new` order, the id of the instance "
+        "it creates (readable under /v1/instances once the order is fulfilled)."
+    )
+    cycle: CycleView | None
+    quantity: int
+    amount: MoneyView = Field(description="Computed by the server from the live revision.")
+    entitlements: dict[str, int] = Field(
+        description="What the license grants: the plan's quota, or the add-on's increments "
+        "times `quantity`."
+    )
+    requires_acceptance: bool
+    acceptance_days: int
+    license_id: str | None
+    payment: PaymentView | None = Field(description="The most recent payment.")
+    refund: RefundView | None
+    created_at: datetime
+    paid_at: datetime | None
+    fulfilled_at: datetime | None
+    accepted_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    refunded_at: datetime | None
+
+    @classmethod
+    def of(cls, state: OrderState) -> "Order":
+        row: OrderRow = state.order
+        refund = None
+        if row.refunded_at is not None and row.refund_amount_minor is not None:
+            refund = RefundView(
+                amount=MoneyView(amount_minor=row.refund_amount_minor, currency=row.currency),
+                reason=row.refund_reason or "",
+                refunded_at=row.refunded_at,
+            )
+        return cls(
+            id=row.id,
+            type=OrderType(row.type),
+            status=OrderStatus(row.status),
+            customer_id=row.customer_id,
+            partner_id=row.partner_id,
+            product_id=row.product_id,
+            revision=row.revision,
+            plan_id=row.plan_id,
+            addon_id=row.addon_id,
+            instance_id=row.instance_id,
+            cycle=CycleView.of(row.cycle),
+            quantity=row.quantity,
+            amount=MoneyView.of(row.amount),
+            entitlements=row.entitlements,
+            requires_acceptance=row.requires_acceptance,
+            acceptance_days=row.acceptance_days,
+            license_id=row.license_id,
+            payment=PaymentView.of(state.payment) if state.payment else None,
+            refund=refund,
+            created_at=row.created_at,
+            paid_at=row.paid_at,
+            fulfilled_at=row.fulfilled_at,
+            accepted_at=row.accepted_at,
+            completed_at=row.completed_at,
+            cancelled_at=row.cancelled_at,
+            refunded_at=row.refunded_at,
+        )
+
+
+class LicensePreviewView(BaseModel):
+    level: LicenseLevel
+    plan_id: str | None
+    addon_id: str | None
+    entitlements: dict[str, int]
+    mode: LicenseMode = Field(description="The mode the license starts in.")
+    valid_from: datetime = Field(description="If paid now.")
+    valid_until: datetime | None = Field(description="End of the term; null if permanent.")
+    acceptance_deadline: datetime | None
+
+
+class OrderQuote(BaseModel):
+    """A dry run: what the order would cost and grant. Nothing is stored."""
+
+    type: OrderType
+    product_id: str
+    revision: int
+    plan_id: str | None
+    addon_id: str | None
+    instance_id: str | None
+    cycle: CycleView | None
+    quantity: int
+    amount: MoneyView
+    license: LicensePreviewView = Field(description="The license that paying would mint.")
+    entitlement_before: dict[str, int] | None = Field(
+        description="The instance's entitlement now (`{}` for a new instance); null if the "
+        "license service could not be asked."
+    )
+    entitlement_after: dict[str, int] | None = Field(
+        description="The entitlement once the license is minted; null if unknown."
+    )
+
+    @classmethod
+    def of(cls, quote: Quote) -> "OrderQuote":
+        purchase, preview = quote.purchase, quote.license
+        return cls(
+            type=purchase.type,
+            product_id=purchase.product_id,
+            revision=purchase.revision,
+            plan_id=purchase.plan_id,
+            addon_id=purchase.addon_id,
+            instance_id=purchase.instance_id,
+            cycle=CycleView.of(purchase.cycle),
+            quantity=purchase.quantity,
+            amount=MoneyView.of(purchase.amount),
+            license=LicensePreviewView(
+                level=preview.level,
+                plan_id=preview.plan_id,
+                addon_id=preview.addon_id,
+                entitlements=preview.entitlements,
+                mode=preview.mode,
+                valid_from=preview.valid_from,
+                valid_until=preview.valid_until,
+                acceptance_deadline=preview.acceptance_deadline,
+            ),
+            entitlement_before=quote.entitlement_before,
+            entitlement_after=quote.entitlement_after,
+        )
+
+
+class LicenseSummaryView(BaseModel):
+    id: str
+    order_id: str
+    level: str
+    plan_id: str | None
+    addon_id: str | None
+    quantity: int
+    entitlements: dict[str, int]
+    mode: str
+    status: str
+    valid_from: datetime
+    valid_until: datetime | None
+    acceptance_deadline: datetime | None
+    accepted_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, summary: LicenseSummary) -> "LicenseSummaryView":
+        return cls(
+            id=summary.id,
+            order_id=summary.order_id,
+            level=summary.level,
+            plan_id=summary.plan_id,
+            addon_id=summary.addon_id,
+            quantity=summary.quantity,
+            entitlements=summary.entitlements,
+            mode=summary.mode,
+            status=summary.status,
+            valid_from=summary.valid_from,
+            valid_until=summary.valid_until,
+            acceptance_deadline=summary.acceptance_deadline,
+            accepted_at=summary.accepted_at,
+            version=summary.version,
+        )
+
+
+class Instance(BaseModel):
+    id: str
+    customer_id: str
+    partner_id: str
+    product_id: str
+    plan_id: str
+    base_order_id: str
+    status: InstanceStatus
+    created_at: datetime
+    ended_at: datetime | None
+    licenses: list[LicenseSummaryView] = Field(
+        description="Every license of the instance, the base first (empty if unavailable)."
+    )
+    entitlement: dict[str, int] | None = Field(
+        description="The base plan's quota plus the valid add-ons' increments; null if the "
+        "license service could not be asked."
+    )
+    licenses_available: bool = Field(
+        description="False when the license service could not be asked just now."
+    )
+
+    @classmethod
+    def of(cls, state: InstanceState) -> "Instance":
+        row: InstanceRow = state.instance
+        return cls(
+            id=row.id,
+            customer_id=row.customer_id,
+            partner_id=row.partner_id,
+            product_id=row.product_id,
+            plan_id=row.plan_id,
+            base_order_id=row.base_order_id,
+            status=InstanceStatus(row.status),
+            created_at=row.created_at,
+            ended_at=row.ended_at,
+            licenses=[LicenseSummaryView.of(s) for s in state.licenses],
+            entitlement=state.entitlement,
+            licenses_available=state.licenses_available,
+        )
+
+
+class WebhookEvent(BaseModel):
+    """A payment provider's event (unknown fields are ignored)."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "evt_1QxYz2345",
+                    "type": "payment.settled",
+                    "payment_id": "pay_3k5m7n9p1r3t5v7x9z1b3d5f",
+                }
+            ]
+        },
+    )
+
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    type: Literal["payment.settled", "payment.failed"]
+    payment_id: ForeignId
+
+
+class WebhookReceipt(BaseModel):
+    event_id: str
+    status: Literal["processed", "duplicate"] = Field(
+        description="`duplicate` for an event id handled before: nothing happened again."
+    )

@@ -1,0 +1,1 @@
+"""The orders service's tables and the queries on them."""

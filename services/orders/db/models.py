@@ -1,0 +1,135 @@
+"""The orders service's tables: orders, payments, instances, webhook events, the outbox and
+idempotency keys."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.orders.domain.model import Cycle, CycleUnit, InstanceFacts, InstanceStatus, Money
+from shared.db import JSONDocument, UTCDateTime, new_metadata
+from shared.idempotency import idempotency_table
+from shared.outbox import outbox_table
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class OrderRow(Base):
+    """An order: what was bought (priced from the live revision), by whom, and its state.
+
+    `instance_id` is the instance an add-on is for or, for a `new` order, the id reserved for
+    the instance it creates, so the license can be minted before the instance row exists.
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_customer", "customer_id", "created_at", "id"),
+        Index("ix_orders_partner", "partner_id", "created_at", "id"),
+        Index("ix_orders_instance_packs", "instance_id", "addon_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    type: Mapped[str] = mapped_column(String(10))
+    customer_id: Mapped[str] = mapped_column(String(200))
+    partner_id: Mapped[str] = mapped_column(String(200))
+    product_id: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    plan_id: Mapped[str | None] = mapped_column(String(64))
+    addon_id: Mapped[str | None] = mapped_column(String(64))
+    instance_id: Mapped[str] = mapped_column(String(40))
+    cycle_unit: Mapped[str | None] = mapped_column(String(10))
+    cycle_count: Mapped[int | None] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    entitlements: Mapped[dict[str, int]] = mapped_column(JSONDocument)
+    requires_acceptance: Mapped[bool] = mapped_column(Boolean)
+    acceptance_days: Mapped[int] = mapped_column(Integer)
+    max_per_instance: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    license_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    refund_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def cycle(self) -> Cycle | None:
+        if self.cycle_unit is None or self.cycle_count is None:
+            return None
+        return Cycle(CycleUnit(self.cycle_unit), self.cycle_count)
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+class PaymentRow(Base):
+    """One attempt to pay an order; its id is the provider's idempotency key."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_order", "order_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    provider: Mapped[str] = mapped_column(String(40))
+    provider_ref: Mapped[str | None] = mapped_column(String(200))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InstanceRow(Base):
+    """An application instance, created when its `new` order is fulfilled."""
+
+    __tablename__ = "instances"
+    __table_args__ = (
+        Index("ix_instances_customer", "customer_id", "created_at", "id"),
+        Index("ix_instances_partner", "partner_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(200))
+    partner_id: Mapped[str] = mapped_column(String(200))
+    product_id: Mapped[str] = mapped_column(String(64))
+    plan_id: Mapped[str] = mapped_column(String(64))
+    base_order_id: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def facts(self) -> InstanceFacts:
+        return InstanceFacts(
+            id=self.id,
+            customer_id=self.customer_id,
+            product_id=self.product_id,
+            plan_id=self.plan_id,
+            status=InstanceStatus(self.status),
+        )
+
+
+class WebhookEventRow(Base):
+    """A provider event already handled: its id is the replay protection."""
+
+    __tablename__ = "webhook_events"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    payment_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+outbox = outbox_table(Base.metadata)
+idempotency_records = idempotency_table(Base.metadata)

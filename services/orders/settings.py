@@ -1,0 +1,40 @@
+"""Orders settings: environment variables prefixed `ORDERS_`."""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+# Only for development: production sets ORDERS_WEBHOOK_SECRET to the provider's secret.
+DEV_WEBHOOK_SECRET = "whsec_dev_only"  # noqa: S105 (a documented dev default)
+
+
+class OrdersSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERS_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/orders.db",
+        description="SQLAlchemy async URL of the orders database.",
+    )
+    catalog_url: str = Field(
+        default="http://127.0.0.1:8001", description="Base URL of the catalog service."
+    )
+    license_url: str = Field(
+        default="http://127.0.0.1:8004", description="Base URL of the license service."
+    )
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
+    outbox_max_delay_seconds: float = Field(default=30.0, gt=0, le=3600)
+    payment_provider: Literal["sandbox", "external"] = Field(
+        default="sandbox",
+        description="`sandbox` settles every payment at once; `external` leaves it pending "
+        "until the provider confirms through the webhook.",
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_WEBHOOK_SECRET),
+        description="Shared secret of the payment provider's webhook signatures (HMAC-SHA256).",
+    )
+    webhook_tolerance_seconds: int = Field(
+        default=300, ge=1, le=3600, description="How old a webhook signature may be."
+    )
