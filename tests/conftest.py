@@ -28,7 +28,7 @@ from shared.settings import API_AUDIENCE, DEV_ISSUER
 
 T = TypeVar("T")
 
-pytest_plugins = ["tests.plugins.catalog", "tests.plugins.review"]
+pytest_plugins = ["tests.plugins.catalog", "tests.plugins.review", "tests.plugins.orders"]
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 POSTGRES_URL = os.environ.get("MARKET_TEST_POSTGRES_URL")

@@ -1,0 +1,21 @@
+import httpx
+import pytest
+
+from tests.catalog.factories import CatalogDriver
+from tests.conftest import TestKeys
+from tests.orders.factories import LicenseReader, OrdersDriver
+
+
+@pytest.fixture
+def catalog_driver(catalog: httpx.AsyncClient, keys: TestKeys) -> CatalogDriver:
+    return CatalogDriver(catalog, keys)
+
+
+@pytest.fixture
+def shop(orders: httpx.AsyncClient, keys: TestKeys) -> OrdersDriver:
+    return OrdersDriver(orders, keys)
+
+
+@pytest.fixture
+def licenses(orders_license: httpx.AsyncClient, keys: TestKeys) -> LicenseReader:
+    return LicenseReader(orders_license, keys)
