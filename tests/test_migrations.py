@@ -15,11 +15,15 @@ from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Connection
 
 from services.catalog.db.models import Base as CatalogBase
+from services.license.db.models import Base as LicenseBase
 from shared.db import alembic_config, create_engine, head_revision, upgrade
 from tests.conftest import SERVICES_DIR
 from tests.databases import fresh_database
 
-SERVICES: dict[str, MetaData] = {"catalog": CatalogBase.metadata}
+SERVICES: dict[str, MetaData] = {
+    "catalog": CatalogBase.metadata,
+    "license": LicenseBase.metadata,
+}
 
 
 def _differences(connection: Connection, metadata: MetaData) -> list[Any]:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path
 
 from services.license.api.deps import Licenses, PartnerOrService, Reader
 from services.license.api.schemas import (
+    ID_PATTERN,
     EntitlementView,
     LicenseView,
     MetricUsage,
@@ -20,7 +21,7 @@ from shared.security import AUTH_ERRORS
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
 
-InstanceId = Annotated[str, Path(max_length=64, examples=["ins_7h2k9d4f1s6g3j8l5q0w2e4r"])]
+InstanceId = Annotated[str, Path(pattern=ID_PATTERN, examples=["ins_7h2k9d4f1s6g3j8l5q0w2e4r"])]
 
 READ_ERRORS = (*AUTH_ERRORS, InstanceNotFoundError)
 

@@ -5,7 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from services.license.api.deps import Licenses
-from services.license.api.schemas import AcceptRequest, LicenseView, MintRequest, RevokeRequest
+from services.license.api.schemas import (
+    ID_PATTERN,
+    AcceptRequest,
+    LicenseView,
+    MintRequest,
+    RevokeRequest,
+)
 from services.license.errors import (
     AcceptanceDeadlinePassedError,
     BaseLicenseExistsError,
@@ -21,7 +27,7 @@ from shared.security import AUTH_ERRORS, Service
 
 router = APIRouter(prefix="/v1/internal", tags=["internal"])
 
-OrderId = Annotated[str, Path(max_length=64, examples=["ord_2m4kq7x9c3v5b8n1z6l0p4w2"])]
+OrderId = Annotated[str, Path(pattern=ID_PATTERN, examples=["ord_2m4kq7x9c3v5b8n1z6l0p4w2"])]
 
 
 @router.post(

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from services.license.api.deps import Licenses, Reader
-from services.license.api.schemas import ExtensionRequest, LicenseView
+from services.license.api.schemas import ID_PATTERN, ExtensionRequest, LicenseView
 from services.license.errors import (
     ExtensionNotLaterError,
     ExtensionTooLongError,
@@ -19,7 +19,7 @@ from shared.security import AUTH_ERRORS, Partner
 
 router = APIRouter(prefix="/v1/licenses", tags=["licenses"])
 
-LicenseId = Annotated[str, Path(max_length=64, examples=["lic_q2w3e4r5t6y7u8i9o0p1a2s3"])]
+LicenseId = Annotated[str, Path(pattern=ID_PATTERN, examples=["lic_q2w3e4r5t6y7u8i9o0p1a2s3"])]
 
 
 @router.get(

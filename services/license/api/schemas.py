@@ -21,12 +21,25 @@ from shared.clock import utcnow
 MAX_ENTITLEMENT = 10**15
 MAX_TOKEN_CHARS = 16_384
 
-ForeignId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-PrincipalId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# Ids of other services' objects, and principals' ids: no control characters (PostgreSQL
+# text can't hold NUL), so odd input is a 422, never an error in the database.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
+ForeignId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+PrincipalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+# Times a license may name: far enough from the ends of the calendar to add 90 days and more.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 Dimension = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$", min_length=1, max_length=40)
 ]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"
+    ),
+]
 
 
 class Request(BaseModel):
@@ -90,6 +103,8 @@ class MintRequest(Request):
             raise ValueError("an add-on license names an `addon_id` and no `plan_id`")
         if self.valid_until is not None and self.valid_until <= self.valid_from:
             raise ValueError("`valid_until` must be after `valid_from`")
+        for moment in (self.valid_from, self.valid_until):
+            _check_range(moment)
         return self
 
     def mint(self) -> Mint:
@@ -102,6 +117,11 @@ class AcceptRequest(Request):
         description="When the customer accepted (default: now). An acceptance made before "
         "the deadline counts even if it is delivered after it.",
     )
+
+    @model_validator(mode="after")
+    def _in_range(self) -> Self:
+        _check_range(self.accepted_at)
+        return self
 
 
 class RevokeRequest(Request):
@@ -125,6 +145,11 @@ class ExtensionRequest(Request):
         "original one."
     )
     reason: Reason
+
+    @model_validator(mode="after")
+    def _in_range(self) -> Self:
+        _check_range(self.until)
+        return self
 
 
 class VerifyRequest(Request):
@@ -432,6 +457,11 @@ class MetricUsage(BaseModel):
 class UsageList(BaseModel):
     instance_id: str
     items: list[MetricUsage]
+
+
+def _check_range(moment: datetime | None) -> None:
+    if moment is not None and not EARLIEST <= moment < LATEST:
+        raise ValueError("times must be between 1970 and 9000")
 
 
 def _moment(value: Any) -> datetime | None:

@@ -233,3 +233,30 @@ async def _versions(session, license_id: str) -> list[tuple[int, str]]:
         )
     )
     return [(v, t) for v, t in result.all()]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"order_id": "ord_\u0000"},
+        {"customer_id": "globex\u0000"},
+        {"valid_from": "9999-12-31T00:00:00Z", "valid_until": None, "requires_acceptance": True},
+        {"valid_from": "0001-01-01T00:00:00Z"},
+    ],
+)
+async def test_odd_input_is_422_on_every_database(
+    lic: LicenseDriver, change: dict[str, object]
+) -> None:
+    response = await lic.mint_response(base_body(**change))
+
+    assert response.status_code == 422, response.text
+
+
+async def test_odd_ids_in_paths_are_422(lic: LicenseDriver) -> None:
+    responses = [
+        await lic.get("lic_%00"),
+        await lic.entitlement("ins%20x"),
+        await lic.accept("ord_%00"),
+    ]
+
+    assert [r.status_code for r in responses] == [422, 422, 422]
