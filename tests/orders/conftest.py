@@ -1,3 +1,5 @@
+"""Fixtures for orders tests: drivers over the in-process apps of tests/plugins/orders.py."""
+
 import httpx
 import pytest
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from services.orders.db.models import outbox
-from services.orders.payments import ExternalProvider, webhook_signature
+from services.orders.payments import webhook_signature
 from services.orders.settings import DEV_WEBHOOK_SECRET, OrdersSettings
 from tests.catalog.factories import CatalogDriver
 from tests.conftest import TestKeys
@@ -166,8 +166,3 @@ async def test_packs_being_paid_for_count_toward_the_maximum(
 
     assert_problem(refused, 409, "max_per_instance_exceeded")
     assert allowed.status_code == 201, allowed.text
-
-
-async def test_the_external_provider_is_a_setting(keys: TestKeys) -> None:
-    assert OrdersSettings(payment_provider="external").payment_provider == "external"
-    assert ExternalProvider.name == "external"
