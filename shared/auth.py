@@ -6,6 +6,7 @@ Verification pins the algorithm, requires `iss`, `aud`, `sub`, `exp` and `iat`, 
 and reads the principal's role from the `role` claim.
 """
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from shared.keys import load_private_key, load_public_key
 from shared.problems import InvalidTokenError
 
+# Principals' ids are stored in columns of 200 characters; anything else is no id of ours.
+SUBJECT = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a JWT type, not a secret)
 ALGORITHM = "EdDSA"
 DEFAULT_TTL_SECONDS = 3600
@@ -130,8 +133,10 @@ class AccessTokenVerifier:
         except ValueError:
             raise InvalidTokenError("The access token has no known role.") from None
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub:
-            raise InvalidTokenError("The access token has no subject.")
+        if not isinstance(sub, str) or not SUBJECT.fullmatch(sub):
+            raise InvalidTokenError(
+                "The access token's subject must be 1 to 200 printable characters."
+            )
         return Principal(sub=sub, role=role)
 
 

@@ -1,6 +1,12 @@
 """The review service's problems: each with its HTTP status and stable `code`."""
 
-from shared.problems import ConflictError, ForbiddenError, NotFoundError, ValidationProblem
+from shared.problems import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceUnavailableError,
+    ValidationProblem,
+)
 
 
 class SubmissionNotFoundError(NotFoundError):
@@ -46,3 +52,8 @@ class SubmissionClosedError(ConflictError):
 class NotClaimantError(ForbiddenError):
     code = "not_claimant"
     title = "Only the reviewer who claimed the submission decides it"
+
+
+class SubmissionExpiredError(ServiceUnavailableError):
+    code = "submission_expired"
+    title = "The submission was given up while the catalog froze it; submit again"

@@ -20,6 +20,7 @@ from services.review.db.models import EventRow, SubmissionRow
 from services.review.db.repositories import EventRepository, SubmissionRepository
 from services.review.domain.submission import ALLOWED_FROM, RESULT, VISIBLE, Action, Status, refusal
 from services.review.errors import (
+    SubmissionExpiredError,
     SubmissionInvalidError,
     SubmissionNotFoundError,
     SubmissionOpenError,
@@ -27,6 +28,7 @@ from services.review.errors import (
 )
 from shared.auth import Principal, Role
 from shared.clock import utcnow
+from shared.ids import new_id
 from shared.outbox import Outbox, PermanentFailure
 from shared.pagination import PageRequest
 
@@ -80,9 +82,13 @@ class ReviewService:
         try:
             async with self.sessionmaker() as session, session.begin():
                 row = await SubmissionRepository(session).get(submission.id, for_update=True)
-                if row is None:
-                    raise SubmissionOpenError("The submission expired while it was frozen.")
-                if row.status == Status.freezing:
+                if row is None or row.status == Status.expired:
+                    # Our freeze landed after the submission was given up: undo its lock.
+                    entry = await self.outbox.add(
+                        session, UNLOCK, {"submission_id": submission.id, "product_id": product_id}
+                    )
+                    row = None
+                if row is not None and row.status == Status.freezing:
                     row.status = Status.pending
                     row.open_product_id = product_id
                     row.revision = frozen.revision
@@ -100,6 +106,9 @@ class ReviewService:
                     )
         except IntegrityError:
             raise SubmissionOpenError("The product already has an open submission.") from None
+        if row is None:
+            await self.outbox.deliver_now(entry)
+            raise SubmissionExpiredError("The submission took too long; submit again.")
         return row
 
     async def _reserve(
@@ -113,6 +122,9 @@ class ReviewService:
             row = await repo.get(submission_id, for_update=True)
             if row is not None and (row.partner_id != partner.sub or row.product_id != product_id):
                 raise SubmissionOpenError("This submission id belongs to another request.")
+            if row is not None and row.status == Status.expired:
+                # Given up on (see expire_unfinished): its id is never used again.
+                row, submission_id = None, new_id("sub")
             if row is None:
                 row = await repo.unfinished(partner.sub, product_id)
             if row is not None and row.status != Status.freezing:
@@ -292,20 +304,21 @@ class ReviewService:
                 )
 
     async def expire_unfinished(self, payload: dict[str, Any]) -> None:
-        """Roll back a submission left `freezing` (its submit died or the catalog was down).
+        """Give up a submission left `freezing` (its submit died or the catalog was down).
 
-        The row goes first, then the catalog's lock, if this submission holds it; a submit
-        that resumed the row in the meantime has touched it and is left alone.
+        The row becomes `expired` first, then the catalog's lock is released, if this
+        submission holds it. A submit that resumed the row in the meantime has touched it
+        and is left alone; a freeze for an expired id that lands later is undone by submit.
         """
         submission_id = payload["submission_id"]
         async with self.sessionmaker() as session, session.begin():
-            repo = SubmissionRepository(session)
-            row = await repo.get(submission_id, for_update=True)
+            row = await SubmissionRepository(session).get(submission_id, for_update=True)
             if row is not None:
                 stale = (utcnow() - row.updated_at).total_seconds() >= self.freeze_grace_seconds
                 if row.status != Status.freezing or not stale:
                     return
-                await repo.remove(submission_id)
+                row.status = Status.expired
+                row.updated_at = utcnow()
         await self.deliver_unlock(payload)
 
     async def deliver_unlock(self, payload: dict[str, Any]) -> None:

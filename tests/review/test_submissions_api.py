@@ -2,6 +2,7 @@
 real catalog app in-process."""
 
 import asyncio
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -389,3 +390,31 @@ async def _expire_backoff(app: FastAPI) -> None:
         await session.execute(
             update(outbox).where(outbox.c.delivered_at.is_(None)).values(available_at=utcnow())
         )
+
+
+async def test_a_freeze_that_lands_after_expiry_is_undone(
+    catalog_driver: CatalogDriver,
+    review_driver: ReviewDriver,
+    review_app: FastAPI,
+    catalog: httpx.AsyncClient,
+) -> None:
+    product, _, _ = await catalog_driver.listing()
+    service = review_app.state.review
+    service.freeze_grace_seconds = 0
+    real_freeze = service.catalog.freeze
+
+    async def slow_freeze(*args: Any, **kwargs: Any) -> Any:
+        await review_app.state.outbox.run_once()  # the grace runs out while the call is slow
+        return await real_freeze(*args, **kwargs)
+
+    service.catalog.freeze = slow_freeze
+    late = await review_driver.submit(product["id"], key="slow")
+    service.catalog.freeze = real_freeze
+    service.freeze_grace_seconds = 60
+
+    assert (late.status_code, late.json()["code"]) == (503, "submission_expired")
+    draft = await catalog.get(f"/v1/products/{product['id']}/draft", headers=catalog_driver.auth)
+    assert draft.json()["locked"] is False
+    retry = await review_driver.submit(product["id"], key="slow")
+    assert retry.status_code == 201
+    assert retry.json()["status"] == "pending"

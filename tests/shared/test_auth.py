@@ -202,10 +202,17 @@ def test_a_token_missing_a_required_claim_is_refused(
     refused(verifier, signed(issuer_key, body))
 
 
-def test_a_token_with_an_empty_subject_is_refused(
+@pytest.mark.parametrize("subject", ["", "x" * 201, "acme\x00", "line\nbreak"])
+def test_a_token_with_an_unusable_subject_is_refused(
+    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey, subject: str
+) -> None:
+    refused(verifier, signed(issuer_key, claims(sub=subject)))
+
+
+def test_a_subject_of_200_characters_is_accepted(
     verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey
 ) -> None:
-    refused(verifier, signed(issuer_key, claims(sub="")))
+    assert verifier.verify(signed(issuer_key, claims(sub="é" * 200))).sub == "é" * 200
 
 
 def test_a_token_signed_by_another_key_is_refused(verifier: AccessTokenVerifier) -> None:

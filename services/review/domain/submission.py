@@ -5,8 +5,11 @@
        \\--withdraw--> withdrawn
 
 `freezing` is internal: the submission exists while the catalog freezes the draft, and is
-never shown. The database applies each move as a conditional update from `ALLOWED_FROM`, so
-two racing moves (a claim and a withdrawal) can't both win; `refusal` names why one lost.
+never shown; nor is `expired`, what a `freezing` submission becomes when its submit died
+(its id is never used again, so a late freeze for it can't be mistaken for a live one).
+
+The database applies each move as a conditional update from `ALLOWED_FROM`, so two racing
+moves (a claim and a withdrawal) can't both win; `refusal` names why one lost.
 """
 
 from enum import StrEnum
@@ -23,6 +26,7 @@ from shared.problems import ProblemError
 
 class Status(StrEnum):
     freezing = "freezing"
+    expired = "expired"
     pending = "pending"
     in_review = "in_review"
     approved = "approved"
@@ -38,7 +42,7 @@ class Action(StrEnum):
 
 
 OPEN = frozenset({Status.freezing, Status.pending, Status.in_review})
-VISIBLE = frozenset(Status) - {Status.freezing}
+VISIBLE = frozenset(Status) - {Status.freezing, Status.expired}
 
 ALLOWED_FROM: dict[Action, Status] = {
     Action.withdraw: Status.pending,
