@@ -18,7 +18,7 @@ from services.license.client import LicenseClient
 from services.orders.api import instances, orders, payments
 from services.orders.db.models import idempotency_records, outbox
 from services.orders.payments import PaymentProvider, provider_named
-from services.orders.service import ACCEPT, FULFIL, REFUND, REVOKE, OrderService
+from services.orders.service import ACCEPT, FULFIL, REFUND, RESUME, REVOKE, OrderService
 from services.orders.settings import OrdersSettings
 from shared.app import create_service_app
 from shared.auth import AccessTokenVerifier, ServiceTokenSource
@@ -82,6 +82,7 @@ def create_app(
             LicenseClient(http, settings.license_url, tokens),
             relay,
             payment_provider or provider_named(settings.payment_provider),
+            payment_resume_seconds=settings.payment_resume_seconds,
         )
         handlers.update(
             {
@@ -89,6 +90,7 @@ def create_app(
                 ACCEPT: service.deliver_accept,
                 REVOKE: service.deliver_revoke,
                 REFUND: service.deliver_refund,
+                RESUME: service.resume_payment,
             }
         )
         app.state.db = db

@@ -80,6 +80,7 @@ FULFIL = "order.fulfil"
 ACCEPT = "license.accept"
 REVOKE = "license.revoke"
 REFUND = "payment.refund"
+RESUME = "payment.resume"
 
 INSTANCE_ENDED_REASON = "instance ended"
 INSTANCE_REFUNDED_REASON = "instance refunded"
@@ -180,12 +181,15 @@ class OrderService:
         license: LicenseClient,
         outbox: Outbox,
         provider: PaymentProvider,
+        *,
+        payment_resume_seconds: float = 30.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.catalog = catalog
         self.license = license
         self.outbox = outbox
         self.provider = provider
+        self.payment_resume_seconds = payment_resume_seconds
 
     # -- placing -------------------------------------------------------------------------
 
@@ -344,6 +348,14 @@ class OrderService:
                     updated_at=now,
                 )
                 await payments.add(payment)
+                # If this request dies before the provider's answer is recorded, the relay
+                # charges the same payment again later; the provider settles it once.
+                await self.outbox.add(
+                    session,
+                    RESUME,
+                    {"payment_id": payment.id},
+                    delay_seconds=self.payment_resume_seconds,
+                )
         try:
             result = await self.provider.charge(
                 payment.id, payment.amount_minor, payment.currency, order.id
@@ -374,6 +386,27 @@ class OrderService:
             order.instance_id, order.addon_id, excluding=order.id
         )
         check_pack_limit(order.addon_id, order.max_per_instance or 0, held, order.quantity)
+
+    async def resume_payment(self, payload: dict[str, Any]) -> None:
+        """Outbox handler: finish a payment whose pay request died after `initiated`.
+
+        Charging again with the same payment id is what providers make idempotent; a payment
+        already settled or failed, or an order no longer awaiting payment, needs nothing.
+        """
+        async with self.sessionmaker() as session, session.begin():
+            payment = await PaymentRepository(session).get(str(payload["payment_id"]))
+            if payment is None or payment.status != PaymentStatus.initiated.value:
+                return
+            order = await OrderRepository(session).get(payment.order_id)
+            if order is None or order.status != OrderStatus.pending_payment.value:
+                return
+        result = await self.provider.charge(
+            payment.id, payment.amount_minor, payment.currency, payment.order_id
+        )
+        if result is ChargeResult.settled:
+            entry = await self.settle(payment.id)
+            if entry is not None:
+                await self.outbox.deliver_now(entry)
 
     async def settle(self, payment_id: str) -> str | None:
         """Record that the provider settled the payment; the outbox entry to deliver, if any."""

@@ -26,6 +26,13 @@ class OrdersSettings(ServiceSettings):
     )
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
     outbox_max_delay_seconds: float = Field(default=30.0, gt=0, le=3600)
+    payment_resume_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="After this long, a payment whose pay request died is charged again "
+        "(same payment id, so the provider settles it once) by the outbox relay.",
+    )
     payment_provider: Literal["sandbox", "external"] = Field(
         default="sandbox",
         description="`sandbox` settles every payment at once; `external` leaves it pending "

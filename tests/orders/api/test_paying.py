@@ -196,6 +196,32 @@ async def test_a_payment_interrupted_before_settling_is_resumed_by_the_next_pay(
             assert await rows(app, PaymentRow) == 1
 
 
+async def test_a_payment_nobody_pays_again_is_resumed_by_the_relay(
+    catalog_driver: CatalogDriver,
+    keys,
+    license_link: ServiceLink,
+    orders_catalog_link: ServiceLink,
+    orders_settings: OrdersSettings,
+) -> None:
+    listing = await publish(catalog_driver)
+    provider = FlakyProvider(failures=1)
+    async with running_orders_app(
+        orders_settings, orders_catalog_link, license_link, payment_provider=provider
+    ) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orders.test") as c:
+            driver = OrdersDriver(c, keys)
+            order = await driver.placed(new_order(listing.product_id, listing.plan_id))
+            assert_problem(await driver.pay(order["id"]), 503, "payment_provider_unavailable")
+
+            assert await drain_outbox(app) == 0
+
+            done = await driver.get(order["id"])
+            assert done["status"] == "fulfilled"
+            assert done["payment"]["status"] == "settled"
+            assert provider.charged == [done["payment"]["id"]] * 2
+
+
 async def test_idempotency_key_on_create_makes_one_order(
     catalog_driver: CatalogDriver, shop: OrdersDriver, orders_app: FastAPI
 ) -> None:
