@@ -254,13 +254,35 @@ class OfflineVerifier:
 
         `VALID` here means authentic, not yet usable: time and revocation come after.
         """
+        claims = self._authentic(token, token_type)
+        if isinstance(claims, Verdict):
+            return claims
+        return Verdict(Code.VALID, "The token is authentic.", claims=claims)
+
+    def verify(
+        self, token: str, *, audience: str | None = None, now: float | None = None
+    ) -> Verdict:
+        """The full check of one license token; `audience` is the expected product id."""
+        claims = self._authentic(token, LICENSE_TOKEN_TYPE)
+        if isinstance(claims, Verdict):
+            return claims
+        if audience is not None and claims["aud"] != audience:
+            return Verdict(
+                Code.WRONG_TYPE, f"The license is for product {claims['aud']!r}.", claims=claims
+            )
+        if self._revoked and claims["lic"]["id"] in self._revoked:
+            return Verdict(Code.REVOKED, "The license has been revoked.", claims=claims)
+        return self.check_time(claims, now)
+
+    def _authentic(self, token: str, token_type: str) -> dict[str, Any] | Verdict:
+        """The claims of an authentic token of `token_type`, or the verdict against it."""
         if not isinstance(token, str):
             return Verdict(Code.MALFORMED, "The token is not a string.")
         parts = token.split(".")
         if len(parts) != 3:
             return Verdict(Code.MALFORMED, "A JWT has three dot-separated segments.")
         header_segment, payload_segment, signature_segment = parts
-        header = self._header(header_segment)
+        header = self._headers.get(header_segment) or self._header(header_segment)
         if isinstance(header, Verdict):
             return header
         typ, kid = header
@@ -292,23 +314,7 @@ class OfflineVerifier:
             return Verdict(
                 Code.WRONG_TYPE, f"The token was issued by {claims['iss']!r}.", claims=claims
             )
-        return Verdict(Code.VALID, "The token is authentic.", claims=claims)
-
-    def verify(
-        self, token: str, *, audience: str | None = None, now: float | None = None
-    ) -> Verdict:
-        """The full check of one license token; `audience` is the expected product id."""
-        verdict = self.authenticate(token)
-        claims = verdict.claims
-        if verdict.code is not Code.VALID or claims is None:
-            return verdict
-        if audience is not None and claims["aud"] != audience:
-            return Verdict(
-                Code.WRONG_TYPE, f"The license is for product {claims['aud']!r}.", claims=claims
-            )
-        if self._revoked and claims["lic"]["id"] in self._revoked:
-            return Verdict(Code.REVOKED, "The license has been revoked.", claims=claims)
-        return self.check_time(claims, now)
+        return claims
 
     def check_time(self, claims: Mapping[str, Any], now: float | None = None) -> Verdict:
         """`EXPIRED` outside `nbf`..`exp` (with the leeway), else `VALID`."""
@@ -432,59 +438,52 @@ def _parse_header(segment: str) -> tuple[str, str] | Verdict:
 
 
 def _shape_problem(claims: Mapping[str, Any], token_type: str) -> str | None:
-    for name in ("iss", "sub", "aud") if token_type != REVOCATION_LIST_TOKEN_TYPE else ("iss",):
-        if not isinstance(claims.get(name), str):
-            return f"The claim {name!r} is missing or not a string."
-    for name in ("iat", "nbf") if token_type != REVOCATION_LIST_TOKEN_TYPE else ("iat",):
-        if not _is_int(claims.get(name)):
-            return f"The claim {name!r} is missing or not a NumericDate."
-    if "exp" in claims and not _is_int(claims["exp"]):
-        return "The claim 'exp' is not a NumericDate."
+    if token_type == REVOCATION_LIST_TOKEN_TYPE:
+        revoked = claims.get("revoked")
+        if type(claims.get("iss")) is not str or type(claims.get("iat")) is not int:
+            return "The list has no issuer or no NumericDate 'iat'."
+        if type(revoked) is not list or not all(type(i) is str for i in revoked):
+            return "The claim 'revoked' is not a list of license ids."
+        return None
+    get = claims.get
+    if not (type(get("iss")) is str and type(get("sub")) is str and type(get("aud")) is str):
+        return "The claims 'iss', 'sub' and 'aud' must be strings."
+    exp = get("exp", 0)
+    if not (type(get("iat")) is int and type(get("nbf")) is int and type(exp) is int):
+        return "The claims 'iat', 'nbf' and 'exp' must be NumericDates."
     if token_type == LICENSE_TOKEN_TYPE:
-        lic = claims.get("lic")
+        lic: Any = get("lic")
         problem = _lic_problem(lic)
         if problem:
             return problem
-        assert isinstance(lic, Mapping)
-        if claims.get("jti") != f"{lic['id']}.{lic['version']}":
+        if get("jti") != f"{lic['id']}.{lic['version']}":
             return "The claim 'jti' does not name the license version."
-        if lic["mode"] != "permanent" and "exp" not in claims:
+        if "exp" not in claims and lic["mode"] != "permanent":
             return "Only a permanent license has no 'exp'."
         return None
-    if token_type == BUNDLE_TOKEN_TYPE:
-        licenses = claims.get("licenses")
-        if not isinstance(licenses, list):
-            return "The claim 'licenses' is missing."
-        for lic in licenses:
-            problem = _lic_problem(lic)
-            if problem:
-                return problem
-        if not isinstance(claims.get("entitlements"), Mapping):
-            return "The claim 'entitlements' is missing."
-        return None
-    revoked = claims.get("revoked")
-    if not isinstance(revoked, list) or not all(isinstance(i, str) for i in revoked):
-        return "The claim 'revoked' is not a list of license ids."
+    licenses = get("licenses")
+    if type(licenses) is not list:
+        return "The claim 'licenses' is missing."
+    for lic in licenses:
+        problem = _lic_problem(lic)
+        if problem:
+            return problem
+    if type(get("entitlements")) is not dict:
+        return "The claim 'entitlements' is missing."
     return None
 
 
 def _lic_problem(lic: Any) -> str | None:
-    if not isinstance(lic, Mapping):
+    if type(lic) is not dict:
         return "The claim 'lic' is missing."
-    if not isinstance(lic.get("id"), str) or not _is_int(lic.get("version")):
+    if type(lic.get("id")) is not str or type(lic.get("version")) is not int:
         return "The license claim has no id or version."
     if lic.get("level") not in LEVELS or lic.get("mode") not in MODES:
         return "The license claim has an unknown level or mode."
     entitlements = lic.get("entitlements")
-    if not isinstance(entitlements, Mapping) or not all(
-        isinstance(k, str) and _is_int(v) for k, v in entitlements.items()
-    ):
+    if type(entitlements) is not dict or not all(type(v) is int for v in entitlements.values()):
         return "The license claim's entitlements are not a map of integers."
     return None
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _licenses_in(verdict: Verdict) -> list[Mapping[str, Any]]:

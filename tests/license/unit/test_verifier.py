@@ -422,3 +422,18 @@ def test_jwks_entries_of_other_kinds_are_ignored(ring: KeyRing) -> None:
     verifier = OfflineVerifier.from_jwks(jwks)
 
     assert verifier.verify(license_token(ring), now=NOW).code is Code.UNKNOWN_KEY
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("iat", True), ("nbf", "1"), ("exp", 1.5), ("aud", ["prd_1"]), ("lic", None)],
+)
+def test_signed_claims_of_the_wrong_type_are_malformed(
+    ring: KeyRing, verifier: OfflineVerifier, claim: str, value: object
+) -> None:
+    claims = license_claims(make_terms(), issuer=ISSUER, issued_at=T0)
+    claims[claim] = value
+
+    verdict = verifier.verify(ring.sign(claims, LICENSE_TOKEN_TYPE)[0], now=NOW)
+
+    assert verdict.code is Code.MALFORMED
