@@ -10,6 +10,11 @@ claim query uses `FOR UPDATE SKIP LOCKED`, so several replicas never claim the s
 on SQLite the write lock serialises claims). The HTTP call happens after that commit, and a
 second short transaction records the outcome. If the process dies mid-delivery, the lease
 runs out and another relay (or this one, restarted) delivers again.
+
+A use case usually delivers its entry itself right after the commit (`deliver_now`), so its
+answer can say whether the effect has landed. A new entry is therefore left to that caller
+for `claim_grace_seconds` before the relay takes it: the relay is for what the caller could
+not deliver (the receiver was down, the process died).
 """
 
 import asyncio
@@ -90,6 +95,7 @@ class Outbox:
         max_attempts: int = 1000,
         poll_seconds: float = 1.0,
         batch_size: int = 20,
+        claim_grace_seconds: float = 5.0,
     ) -> None:
         self.table = table
         self.sessionmaker = sessionmaker
@@ -100,6 +106,7 @@ class Outbox:
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.claim_grace = timedelta(seconds=claim_grace_seconds)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -109,11 +116,12 @@ class Outbox:
         topic: str,
         payload: dict[str, Any],
         *,
-        delay_seconds: float = 0.0,
+        delay_seconds: float | None = None,
     ) -> str:
         """Add an entry in the caller's open transaction; returns its id.
 
-        With `delay_seconds` the entry is not delivered before that much time has passed.
+        With `delay_seconds` the relay delivers it once that much time has passed; without,
+        the caller is expected to `deliver_now` and the relay waits out the claim grace.
         """
         if topic not in self.handlers:
             raise ValueError(f"no outbox handler for {topic!r}")
@@ -125,7 +133,8 @@ class Outbox:
                 topic=topic,
                 payload=payload,
                 created_at=now,
-                available_at=now + timedelta(seconds=delay_seconds),
+                available_at=now
+                + (self.claim_grace if delay_seconds is None else timedelta(seconds=delay_seconds)),
                 attempts=0,
             )
         )
@@ -197,9 +206,15 @@ class Outbox:
     async def _claim(self, entry_id: str | None = None) -> Sequence[Entry]:
         c = self.table.c
         now = utcnow()
+        # The caller of deliver_now may take its own entry before it is due, if never tried.
+        ready = (
+            c.available_at <= now
+            if entry_id is None
+            else (c.available_at <= now) | (c.attempts == 0)
+        )
         due = (
             select(c.id, c.topic, c.payload, c.attempts)
-            .where(c.delivered_at.is_(None), c.failed_at.is_(None), c.available_at <= now)
+            .where(c.delivered_at.is_(None), c.failed_at.is_(None), ready)
             .order_by(c.available_at)
             .limit(1 if entry_id else self.batch_size)
             .with_for_update(skip_locked=True)

@@ -109,6 +109,24 @@ class ServiceProcess:
             self._log = None
         return self._process.returncode
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, wherever it is, as in a crash."""
+        process = self._running()
+        process.kill()
+        process.wait(10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restarted(self, env: Mapping[str, str]) -> "ServiceProcess":
+        """A new process of the same service on the same port, started and ready."""
+        again = ServiceProcess(
+            f"{self.name}-again", self.app, log_dir=self.log_path.parent, port=self.port
+        )
+        again.start(env)
+        again.wait_ready()
+        return again
+
     def log_tail(self, lines: int = 40) -> str:
         """The end of the process's output."""
         if self._log is not None:

@@ -43,6 +43,7 @@ class Recorder:
 
 
 def relay(db: Database, handler: Recorder, **options: Any) -> Outbox:
+    options.setdefault("claim_grace_seconds", 0)
     return Outbox(outbox, db.sessionmaker, {"t": handler}, base_delay_seconds=0, **options)
 
 
@@ -156,4 +157,25 @@ async def test_background_loop_delivers_after_wake(db: Database) -> None:
             await asyncio.sleep(0.01)
     finally:
         await box.stop()
+    assert handler.delivered == [{"n": 0}]
+
+
+async def test_a_new_entry_is_left_to_its_caller_for_the_grace_period(db: Database) -> None:
+    handler = Recorder()
+    box = relay(db, handler, claim_grace_seconds=60)
+    [entry] = await add(box, db)
+
+    assert await box.run_once() == 0  # the relay leaves it to the caller...
+    assert await box.deliver_now(entry) is True  # ...who delivers it
+    assert handler.delivered == [{"n": 0}]
+
+
+async def test_an_entry_its_caller_never_delivered_is_taken_after_the_grace(db: Database) -> None:
+    handler = Recorder()
+    box = relay(db, handler, claim_grace_seconds=60)
+    await add(box, db)  # the caller dies before deliver_now
+
+    await make_due(db)  # the grace runs out
+
+    assert await box.run_once() == 1
     assert handler.delivered == [{"n": 0}]
