@@ -17,7 +17,7 @@ from services.license.access import CachingAccessTokenVerifier
 from services.license.api import instances, internal, licenses, verification
 from services.license.db.heads import head_reader
 from services.license.keyring import KeyRing
-from services.license.service import BundleCache
+from services.license.service import BundleCache, LicenseReads
 from services.license.settings import LicenseSettings
 from services.license.suggestions import LiveAddons
 from shared.app import create_service_app
@@ -76,7 +76,13 @@ def create_app(
         )
         catalog = CatalogClient(http, settings.catalog_url, tokens)
         app.state.addons = LiveAddons(catalog, ttl_seconds=settings.suggestions_ttl_seconds)
-        app.state.bundles = BundleCache(settings.bundle_cache_size)
+        app.state.reads = LicenseReads(
+            app.state.db,
+            ring=ring,
+            issuer=settings.issuer,
+            bundles=BundleCache(settings.bundle_cache_size),
+            heads=app.state.heads,
+        )
         try:
             yield
         finally:

@@ -65,6 +65,7 @@ from services.license.verifier import (
 )
 from shared.auth import Principal, Role
 from shared.clock import utcnow
+from shared.db import Database
 from shared.ids import new_id
 from shared.pagination import PageRequest
 
@@ -202,6 +203,92 @@ def can_read(principal: Principal, customer_id: str, partner_id: str) -> bool:
     return False
 
 
+class LicenseReads:
+    """The hot reads: an instance's entitlement and online verification.
+
+    They need no session while the database's one-row heads answer: one object per process
+    serves every request, and opens a session only to (re)build a bundle.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ring: KeyRing,
+        issuer: str,
+        bundles: BundleCache,
+        heads: HeadReader,
+    ) -> None:
+        self.db = db
+        self.ring = ring
+        self.issuer = issuer
+        self.bundles = bundles
+        self.heads = heads
+
+    async def entitlement(self, principal: Principal, instance_id: str) -> Entitlement:
+        """The instance's summed entitlements and its signed bundle (cached while unchanged)."""
+        now = utcnow()
+        self.ring.refresh()
+        kid = self.ring.current.kid
+        head = await self.heads.instance(instance_id)
+        if head is None or not can_read(principal, head.customer_id, head.partner_id):
+            raise InstanceNotFoundError(f"No instance {instance_id} is visible to you.")
+        cached = self.bundles.get(instance_id, head.version, kid, now)
+        if cached is not None:
+            return cached
+        async with self.db.sessionmaker() as session, session.begin():
+            # The version first, then the licenses: a bundle is never older than its version.
+            instance = await InstanceRepository(session).get(instance_id)
+            if instance is None:
+                raise InstanceNotFoundError(f"No instance {instance_id} is visible to you.")
+            rows = await LicenseRepository(session).list_for_instance(instance_id)
+        terms = [row.terms() for row, _ in rows]
+        counted = rules.in_effect(terms, now)
+        claims = bundle_claims(
+            instance_id=instance_id,
+            product_id=instance.product_id,
+            licenses=counted,
+            issuer=self.issuer,
+            issued_at=now,
+            bundle_id=new_id("bdl"),
+        )
+        token, kid = self.ring.sign(claims, BUNDLE_TOKEN_TYPE)
+        expiries = [e for t in counted if (e := t.expires_at) is not None]
+        bundle = Entitlement(
+            instance_id=instance_id,
+            product_id=instance.product_id,
+            plan_id=instance.plan_id,
+            entitlements=claims["entitlements"],
+            licenses=[t.id for t in counted],
+            token=token,
+            issued_at=whole_seconds(now),
+            expires_at=min(expiries, default=None),
+        )
+        self.bundles.put(instance_id, instance.version, kid, rules.next_change(terms, now), bundle)
+        return bundle
+
+    async def verify(self, token: str) -> Verdict:
+        """The verdict on a license token, with what only the database knows: whether the
+        license is revoked, and whether this is its newest version."""
+        self.ring.refresh()
+        verdict = self.ring.verifier.authenticate(token)
+        if verdict.code is Code.UNKNOWN_KEY and self.ring.refresh():
+            verdict = self.ring.verifier.authenticate(token)
+        if not verdict.valid or verdict.claims is None:
+            return verdict
+        claims, lic = verdict.claims, verdict.lic
+        head = await self.heads.license(lic["id"])
+        if head is None or (head.instance_id, head.product_id) != (claims["sub"], claims["aud"]):
+            return Verdict(Code.MALFORMED, "No such license was issued.")
+        if head.revoked:
+            return Verdict(Code.REVOKED, "The license has been revoked.", claims)
+        if lic["version"] < head.version:
+            return Verdict(
+                Code.SUPERSEDED, f"Version {head.version} of the license replaces this one.", claims
+            )
+        return self.ring.verifier.check_time(claims, utcnow().timestamp())
+
+
 class LicenseService:
     """Use cases of the license service, one transaction each."""
 
@@ -211,15 +298,11 @@ class LicenseService:
         *,
         ring: KeyRing,
         issuer: str,
-        bundles: BundleCache,
-        heads: HeadReader,
         addons: LiveAddons | None = None,
     ) -> None:
         self.session = session
-        self.heads = heads
         self.ring = ring
         self.issuer = issuer
-        self.bundles = bundles
         self.addons = addons
         self.instances = InstanceRepository(session)
         self.licenses = LicenseRepository(session)
@@ -403,46 +486,6 @@ class LicenseService:
             rows = await self.licenses.list_for_instance(instance_id, page)
         return [LicenseState(row, current) for row, current in rows]
 
-    async def entitlement(self, principal: Principal, instance_id: str) -> Entitlement:
-        """The instance's summed entitlements and its signed bundle (cached while unchanged)."""
-        now = utcnow()
-        self.ring.refresh()
-        kid = self.ring.current.kid
-        head = await self.heads.instance(instance_id)
-        if head is None or not can_read(principal, head.customer_id, head.partner_id):
-            raise InstanceNotFoundError(f"No instance {instance_id} is visible to you.")
-        cached = self.bundles.get(instance_id, head.version, kid, now)
-        if cached is not None:
-            return cached
-        async with self.session.begin():
-            # The version first, then the licenses: a bundle is never older than its version.
-            instance = await self._visible_instance(principal, instance_id)
-            rows = await self.licenses.list_for_instance(instance_id)
-        terms = [row.terms() for row, _ in rows]
-        counted = rules.in_effect(terms, now)
-        claims = bundle_claims(
-            instance_id=instance_id,
-            product_id=instance.product_id,
-            licenses=counted,
-            issuer=self.issuer,
-            issued_at=now,
-            bundle_id=new_id("bdl"),
-        )
-        token, kid = self.ring.sign(claims, BUNDLE_TOKEN_TYPE)
-        expiries = [e for t in counted if (e := t.expires_at) is not None]
-        bundle = Entitlement(
-            instance_id=instance_id,
-            product_id=instance.product_id,
-            plan_id=instance.plan_id,
-            entitlements=claims["entitlements"],
-            licenses=[t.id for t in counted],
-            token=token,
-            issued_at=whole_seconds(now),
-            expires_at=min(expiries, default=None),
-        )
-        self.bundles.put(instance_id, instance.version, kid, rules.next_change(terms, now), bundle)
-        return bundle
-
     # -- usage ---------------------------------------------------------------------------
 
     async def report_usage(
@@ -504,27 +547,6 @@ class LicenseService:
         return rows, rules.entitlement(counted)
 
     # -- verification ------------------------------------------------------------------
-
-    async def verify(self, token: str) -> Verdict:
-        """The verdict on a license token, with what only the database knows: whether the
-        license is revoked, and whether this is its newest version."""
-        self.ring.refresh()
-        verdict = self.ring.verifier.authenticate(token)
-        if verdict.code is Code.UNKNOWN_KEY and self.ring.refresh():
-            verdict = self.ring.verifier.authenticate(token)
-        if not verdict.valid or verdict.claims is None:
-            return verdict
-        claims, lic = verdict.claims, verdict.lic
-        head = await self.heads.license(lic["id"])
-        if head is None or (head.instance_id, head.product_id) != (claims["sub"], claims["aud"]):
-            return Verdict(Code.MALFORMED, "No such license was issued.")
-        if head.revoked:
-            return Verdict(Code.REVOKED, "The license has been revoked.", claims)
-        if lic["version"] < head.version:
-            return Verdict(
-                Code.SUPERSEDED, f"Version {head.version} of the license replaces this one.", claims
-            )
-        return self.ring.verifier.check_time(claims, utcnow().timestamp())
 
     async def jwks(self) -> list[dict[str, str]]:
         """The public keys verifiers need: the current one and those of live licenses."""

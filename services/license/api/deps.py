@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.license.service import LicenseService
+from services.license.service import LicenseReads, LicenseService
 from shared.auth import Principal, Role
 from shared.db import Database
 from shared.security import require
@@ -19,13 +19,17 @@ async def license_service(request: Request) -> AsyncIterator[LicenseService]:
             session,
             ring=state.ring,
             issuer=state.settings.issuer,
-            bundles=state.bundles,
-            heads=state.heads,
             addons=state.addons,
         )
 
 
+def license_reads(request: Request) -> LicenseReads:
+    reads: LicenseReads = request.app.state.reads
+    return reads
+
+
 Licenses = Annotated[LicenseService, Depends(license_service)]
+Reads = Annotated[LicenseReads, Depends(license_reads)]
 
 # Who may read an instance's licenses: its customer, its partner, and services.
 Reader = Annotated[Principal, Depends(require(Role.customer, Role.partner, Role.service))]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from services.license.api.deps import Licenses, PartnerOrService, Reader
+from services.license.api.deps import Licenses, PartnerOrService, Reader, Reads
 from services.license.api.schemas import (
     ID_PATTERN,
     EntitlementView,
@@ -53,10 +53,8 @@ async def list_instance_licenses(
     operation_id="getEntitlement",
     responses=problem_responses(*READ_ERRORS),
 )
-async def get_entitlement(
-    instance_id: InstanceId, reader: Reader, licenses: Licenses
-) -> EntitlementView:
-    return EntitlementView.of(await licenses.entitlement(reader, instance_id))
+async def get_entitlement(instance_id: InstanceId, reader: Reader, reads: Reads) -> EntitlementView:
+    return EntitlementView.of(await reads.entitlement(reader, instance_id))
 
 
 @router.post(

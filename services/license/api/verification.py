@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response
 
-from services.license.api.deps import Licenses
+from services.license.api.deps import Licenses, Reads
 from services.license.api.schemas import JWK, JWKS, RevocationListView, VerifyRequest, VerifyResult
 from shared.problems import ValidationProblem, problem_responses
 
@@ -34,8 +34,8 @@ async def get_jwks(licenses: Licenses, response: Response) -> JWKS:
     operation_id="verifyToken",
     responses=problem_responses(ValidationProblem),
 )
-async def verify_token(body: VerifyRequest, licenses: Licenses) -> VerifyResult:
-    return VerifyResult.of(await licenses.verify(body.token))
+async def verify_token(body: VerifyRequest, reads: Reads) -> VerifyResult:
+    return VerifyResult.of(await reads.verify(body.token))
 
 
 @router.get(
