@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
 
-.PHONY: install run test test-postgres lint format clean bench-license
+.PHONY: install run test test-postgres lint format clean bench bench-license
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -49,6 +49,11 @@ format: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Not a test: the four services as processes on SQLite, then on PostgreSQL ($(PG_URL)), loaded
+# from a separate process; prints a table and writes bench-results/bench.json.
+bench: install
+	PG_URL=$(PG_URL) $(BIN)/python bench/system_bench.py
 
 # Not a test: verify rates and entitlement throughput against /healthz on a real server.
 bench-license: install

@@ -16,11 +16,11 @@ In one run it reports:
    instances read for the first time (no cached bundle, no remembered access token: the cold
    path, shown for what it costs).
 
-The load comes from a separate process: a small HTTP/1.1 keep-alive client on raw asyncio
-sockets, so that the client costs little next to the server. Each endpoint is loaded for
-`--seconds` after a warm-up (every distinct request once, then one second of load), except the
-first-read scenario. Numbers depend on the machine; what matters are the
-ratios, measured on the same server in the same run.
+The load comes from a separate process: the small HTTP/1.1 keep-alive client on raw asyncio
+sockets in `bench/loadgen.py`, so that the client costs little next to the server. Each
+endpoint is loaded for `--seconds` after a warm-up (every distinct request once, then one
+second of load), except the first-read scenario. Numbers depend on the machine; what matters
+are the ratios, measured on the same server in the same run.
 """
 
 import argparse
@@ -28,7 +28,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import multiprocessing
 import os
 import random
 import socket
@@ -48,6 +47,13 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.loadgen import (  # noqa: E402
+    LoadPool,
+    LoadResult,
+    free_port,
+    request_bytes,
+    request_worker,
+)
 from services.license.db.models import (  # noqa: E402
     InstanceRow,
     LicenseRow,
@@ -217,12 +223,6 @@ def _license_row(terms: LicenseTerms, start: datetime) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def server(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
     """A uvicorn process running the license app, as the Procfile starts it."""
@@ -253,88 +253,6 @@ def server(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
         finally:
             process.terminate()
             process.wait(timeout=10)
-
-
-# -- the load process ---------------------------------------------------------------------
-
-
-def request_bytes(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
-    lines = [
-        f"{method} {path} HTTP/1.1",
-        "Host: 127.0.0.1",
-        *(f"{k}: {v}" for k, v in headers.items()),
-    ]
-    if body or method == "POST":
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-async def _connection(
-    port: int, requests: list[bytes], stop_at: float, counts: list[int], statuses: dict[int, int]
-) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    loop = asyncio.get_running_loop()
-    picker = random.Random()  # noqa: S311 (not for security)
-    try:
-        while loop.time() < stop_at:
-            writer.write(requests[picker.randrange(len(requests))])
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            statuses[status] = statuses.get(status, 0) + 1
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            counts[0] += 1
-    finally:
-        writer.close()
-
-
-async def _send_each(port: int, requests: list[bytes]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        for request in requests:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-    finally:
-        writer.close()
-
-
-async def _load(
-    port: int, requests: list[bytes], seconds: float, connections: int, warm: bool
-) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    if warm:
-        # Every distinct request once, then a second of load, before the clock starts.
-        await asyncio.gather(*(_send_each(port, requests[i::8]) for i in range(8)))
-        await asyncio.gather(
-            *(_connection(port, requests, loop.time() + 1.0, [0], {}) for _ in range(connections))
-        )
-    counts: list[int] = [0]
-    statuses: dict[int, int] = {}
-    started = time.perf_counter()
-    stop_at = loop.time() + seconds
-    await asyncio.gather(
-        *(_connection(port, requests, stop_at, counts, statuses) for _ in range(connections))
-    )
-    elapsed = time.perf_counter() - started
-    return {"rate": counts[0] / elapsed, "statuses": statuses}
-
-
-def load_worker(
-    port: int, requests: list[bytes], seconds: float, connections: int, warm: bool = True
-) -> dict[str, Any]:
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
-    return asyncio.run(_load(port, requests, seconds, connections, warm))
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -417,32 +335,32 @@ def main() -> int:
         }
 
         port = free_port()
-        results: dict[str, dict[str, Any]] = {}
-        context = multiprocessing.get_context("spawn")
-        with server(env, port, tmp / "server.log"), context.Pool(1) as pool:
+        results: dict[str, LoadResult] = {}
+        with server(env, port, tmp / "server.log"), LoadPool() as pool:
             for name, requests in scenarios.items():
                 warm = "first reads" not in name
-                results[name] = pool.apply(
-                    load_worker, (port, requests, args.seconds, args.connections, warm)
+                results[name] = pool.call(
+                    request_worker, port, requests, args.seconds, args.connections, warm
                 )
             # /healthz again at the end: the trivial rate is the best of the two runs.
-            again = pool.apply(
-                load_worker, (port, scenarios["GET /healthz"], args.seconds, args.connections)
+            again = pool.call(
+                request_worker, port, scenarios["GET /healthz"], args.seconds, args.connections
             )
-        trivial = max(results["GET /healthz"]["rate"], again["rate"])
-        results["GET /healthz"]["rate"] = trivial
+        if again.rate > results["GET /healthz"].rate:
+            results["GET /healthz"] = again
+        trivial = results["GET /healthz"].rate
 
         print(
             f"server: uvicorn, 1 process, SQLite; load: 1 process, {args.connections} "
             f"keep-alive connections, {args.seconds:g} s each"
         )
         for name, result in results.items():
-            share = result["rate"] / trivial
+            share = result.rate / trivial
             goal = "   (goal 35%)" if "entitlement" in name and "first" not in name else ""
-            statuses = ", ".join(f"{k}: {v}" for k, v in sorted(result["statuses"].items()))
+            outcomes = ", ".join(f"{k}: {v}" for k, v in result.outcomes.items())
             print(
-                f"{name:<36} {result['rate']:>8,.0f} /s  {share:6.1%} of /healthz{goal}"
-                f"  [{statuses}]"
+                f"{name:<36} {result.rate:>8,.0f} /s  {share:6.1%} of /healthz{goal}"
+                f"  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  [{outcomes}]"
             )
     return 0
 
