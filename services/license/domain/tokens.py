@@ -37,12 +37,8 @@ def lic_claim(terms: LicenseTerms) -> dict[str, Any]:
         claim["plan"] = terms.plan_id
     claim["entitlements"] = dict(terms.entitlements)
     claim["mode"] = terms.mode.value
-    in_acceptance = terms.mode is Mode.acceptance and terms.acceptance_deadline is not None
-    claim["acceptance_deadline"] = (
-        numeric_date(terms.acceptance_deadline)
-        if in_acceptance and terms.acceptance_deadline
-        else None
-    )
+    deadline = terms.acceptance_deadline if terms.mode is Mode.acceptance else None
+    claim["acceptance_deadline"] = numeric_date(deadline) if deadline is not None else None
     claim["version"] = terms.version
     return claim
 
