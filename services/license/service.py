@@ -236,7 +236,7 @@ class LicenseReads:
         cached = self.bundles.get(instance_id, head.version, kid, now)
         if cached is not None:
             return cached
-        async with self.db.sessionmaker() as session, session.begin():
+        async with self.heads.read_session() as session:
             # The version first, then the licenses: a bundle is never older than its version.
             instance = await InstanceRepository(session).get(instance_id)
             if instance is None:

@@ -7,17 +7,23 @@ session on SQLite it costs half a dozen hand-offs to aiosqlite's thread (checkou
 `BEGIN IMMEDIATE`, execute, fetch, commit, reset), which dominates the request. So on SQLite
 these reads use one dedicated read-only aiosqlite connection outside any transaction (WAL mode:
 each statement reads the latest committed state and never waits for a writer), one hand-off
-per read. On PostgreSQL they go through the engine like every other query.
+per read. When a bundle must be (re)built, its read-only transaction runs on a SQLite engine
+of its own that begins with a deferred `BEGIN`: readers then never queue for the write lock
+(nor sleep in SQLite's busy handler) behind each other. On PostgreSQL all of these go through
+the service's engine like every other query.
 """
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiosqlite
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql import ClauseElement
 
 from services.license.db.models import InstanceRow, LicenseRow
@@ -51,6 +57,8 @@ class HeadReader(Protocol):
     async def instance(self, instance_id: str) -> InstanceHead | None: ...
 
     async def license(self, license_id: str) -> LicenseHead | None: ...
+
+    def read_session(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
     async def close(self) -> None: ...
 
@@ -94,6 +102,12 @@ class SessionHeadReader:
             row = (await conn.execute(_license_query().where(LicenseRow.id == license_id))).first()
         return _license_head(tuple(row)) if row else None
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction, for reads only."""
+        async with self._db.sessionmaker() as session, session.begin():
+            yield session
+
     async def close(self) -> None:
         return None
 
@@ -105,6 +119,7 @@ class SQLiteHeadReader:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
         self._opening = asyncio.Lock()
+        self._engine = _read_only_engine(path)
         key: Any = bindparam("key")
         self._instance_sql = _sqlite_sql(_instance_query().where(InstanceRow.id == key))
         self._license_sql = _sqlite_sql(_license_query().where(LicenseRow.id == key))
@@ -117,10 +132,17 @@ class SQLiteHeadReader:
         row = await self._one(self._license_sql, license_id)
         return _license_head(row) if row else None
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a deferred (reading) transaction on the read-only engine."""
+        async with AsyncSession(self._engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
     async def close(self) -> None:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        await self._engine.dispose()
 
     async def _one(self, sql: str, key: str) -> tuple[Any, ...] | None:
         conn = self._conn or await self._open()
@@ -138,6 +160,26 @@ class SQLiteHeadReader:
                 await conn.execute("PRAGMA query_only=1")
                 self._conn = conn
             return self._conn
+
+
+def _read_only_engine(path: str) -> AsyncEngine:
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 30}
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only=1")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def _instance_head(row: tuple[Any, ...]) -> InstanceHead:
