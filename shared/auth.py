@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from shared.keys import load_private_key, load_public_key
 from shared.problems import InvalidTokenError
+from shared.settings import ServiceSettings
 
 # Principals' ids are stored in columns of 200 characters; anything else is no id of ours.
 SUBJECT = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
@@ -102,6 +103,16 @@ class AccessTokenVerifier:
         key = load_public_key(public_key_file) if public_key_file and not jwks_url else None
         return cls(issuer=issuer, audience=audience, public_key=key, jwks_url=jwks_url)
 
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> "AccessTokenVerifier":
+        """The verifier a service's settings describe."""
+        return cls.from_files(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            public_key_file=settings.auth_public_key_file,
+            jwks_url=settings.auth_jwks_url,
+        )
+
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid access token, or raise `InvalidTokenError`."""
         try:
@@ -170,6 +181,20 @@ class ServiceTokenSource:
         """Build a source from the private key file in settings."""
         return cls(
             load_private_key(path), issuer=issuer, audience=audience, service_name=service_name
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: ServiceSettings, service_name: str
+    ) -> "ServiceTokenSource | None":
+        """The source a service's settings describe; None when they name no key."""
+        if settings.service_token_key_file is None:
+            return None
+        return cls.from_file(
+            settings.service_token_key_file,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            service_name=service_name,
         )
 
     def token(self) -> str:

@@ -34,12 +34,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("catalog", settings.log_level)
         app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        app.state.verifier = AccessTokenVerifier.from_files(
-            issuer=settings.auth_issuer,
-            audience=settings.auth_audience,
-            public_key_file=settings.auth_public_key_file,
-            jwks_url=settings.auth_jwks_url,
-        )
+        app.state.verifier = AccessTokenVerifier.from_settings(settings)
         try:
             yield
         finally:

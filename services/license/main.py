@@ -54,26 +54,10 @@ def create_app(
         )
         app.state.ring = ring
         app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        app.state.verifier = CachingAccessTokenVerifier(
-            AccessTokenVerifier.from_files(
-                issuer=settings.auth_issuer,
-                audience=settings.auth_audience,
-                public_key_file=settings.auth_public_key_file,
-                jwks_url=settings.auth_jwks_url,
-            )
-        )
+        app.state.verifier = CachingAccessTokenVerifier(AccessTokenVerifier.from_settings(settings))
         app.state.heads = head_reader(app.state.db)
         http = http_client or create_http_client(settings.http_timeout_seconds)
-        tokens = (
-            ServiceTokenSource.from_file(
-                settings.service_token_key_file,
-                issuer=settings.auth_issuer,
-                audience=settings.auth_audience,
-                service_name="license",
-            )
-            if settings.service_token_key_file
-            else None
-        )
+        tokens = ServiceTokenSource.from_settings(settings, "license")
         catalog = CatalogClient(http, settings.catalog_url, tokens)
         app.state.addons = LiveAddons(catalog, ttl_seconds=settings.suggestions_ttl_seconds)
         app.state.reads = LicenseReads(

@@ -58,16 +58,7 @@ def create_app(
         configure_logging("orders", settings.log_level)
         db = Database(settings.database_url, pool_size=settings.database_pool_size)
         http = http_client or create_http_client(settings.http_timeout_seconds)
-        tokens = (
-            ServiceTokenSource.from_file(
-                settings.service_token_key_file,
-                issuer=settings.auth_issuer,
-                audience=settings.auth_audience,
-                service_name="orders",
-            )
-            if settings.service_token_key_file
-            else None
-        )
+        tokens = ServiceTokenSource.from_settings(settings, "orders")
         handlers: dict[str, Handler] = {}
         relay = Outbox(
             outbox,
@@ -94,12 +85,7 @@ def create_app(
             }
         )
         app.state.db = db
-        app.state.verifier = AccessTokenVerifier.from_files(
-            issuer=settings.auth_issuer,
-            audience=settings.auth_audience,
-            public_key_file=settings.auth_public_key_file,
-            jwks_url=settings.auth_jwks_url,
-        )
+        app.state.verifier = AccessTokenVerifier.from_settings(settings)
         app.state.orders = service
         app.state.outbox = relay
         app.state.idempotency = IdempotencyStore(idempotency_records, db.sessionmaker)
