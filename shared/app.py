@@ -15,10 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import Database, head_revision
@@ -41,10 +43,18 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
     status: str
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "ready", "database": "ok", "schema_revision": "0001"}]
+        }
+    )
+
     status: str
     database: str
     schema_revision: str | None
@@ -271,7 +281,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
-            for status, response in operation.get("responses", {}).items():
+            responses = operation.get("responses", {})
+            for status, response in responses.items():
                 content = response.get("content", {})
                 if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE]["schema"] = content.pop("application/json")[
@@ -279,11 +290,54 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     ]
                 if status == "422" and "application/json" in content:
                     # FastAPI's default 422 entry; ours is a problem, not HTTPValidationError.
-                    response["content"] = {
-                        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
-                    }
+                    response.update(_documented_problem(ValidationProblem))
+            if "requestBody" in operation and "400" not in responses:
+                # A body that can't be read at all (not UTF-8 JSON, broken multipart).
+                responses["400"] = _documented_problem(BadRequestError)
+            operation["responses"] = dict(sorted(responses.items()))
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
+    examples = _model_examples(app.routes)
+    for component in components.values():
+        if component.get("title") in examples:
+            component["examples"] = examples[component["title"]]
     app.openapi_schema = schema
     return schema
+
+
+def _documented_problem(error: type[ProblemError]) -> dict[str, Any]:
+    """The OpenAPI response object of one problem, as `problem_responses` documents it."""
+    entry = problem_responses(error)[error.status]
+    return {
+        "description": entry["description"],
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": entry["content"][PROBLEM_MEDIA_TYPE]["examples"],
+            }
+        },
+    }
+
+
+def _model_examples(routes: Sequence[BaseRoute]) -> dict[str, list[Any]]:
+    """The examples of the routes' body and response models, by schema title.
+
+    FastAPI drops every null from the document it generates, examples included, which leaves
+    examples that don't match their own schemas; these are the originals, nulls and all.
+    """
+    models: list[Any] = []
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            models.append(route.response_model)
+            models.extend(response.get("model") for response in route.responses.values())
+            if route.body_field is not None:
+                models.append(route.body_field.field_info.annotation)
+    found: dict[str, list[Any]] = {}
+    for model in models:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            schema = model.model_json_schema(mode="serialization")
+            if schema.get("examples"):
+                found[schema["title"]] = schema["examples"]
+    return found

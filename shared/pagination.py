@@ -9,10 +9,10 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.problems import InvalidCursorError
 
@@ -22,8 +22,19 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
+def _page_example(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """A page's OpenAPI example: one item, the item model's own example, and no next page."""
+    (item,) = get_args(model.model_fields["items"].annotation) or (None,)
+    config = getattr(item, "model_config", {})
+    extra = config.get("json_schema_extra") if isinstance(config, dict) else None
+    if isinstance(extra, dict) and isinstance(extra.get("examples"), list) and extra["examples"]:
+        schema["examples"] = [{"items": [extra["examples"][0]], "next_cursor": None}]
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list."""
+
+    model_config = ConfigDict(json_schema_extra=_page_example)
 
     items: list[T]
     next_cursor: str | None = Field(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response, UploadFile, status
 
 from services.catalog.api.deps import Catalog
 from services.catalog.api.schemas import DocumentView
-from services.catalog.domain.documents import MAX_DOCUMENT_BYTES
+from services.catalog.domain.documents import MAX_DOCUMENT_BYTES, DocumentType
 from services.catalog.errors import (
     DocumentNotFoundError,
     DocumentTooLargeError,
@@ -33,6 +33,20 @@ DocumentId = Annotated[str, Path(max_length=64)]
     "file of at most 10 MiB. The type is judged by the content, not the file name. The "
     "sha256 of the content is stored and returned.",
     operation_id="uploadDocument",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "examples": {
+                        "text": {
+                            "summary": "A plain-text agreement",
+                            "value": {"file": "Support: 24/7, first answer within 4 hours.\n"},
+                        }
+                    }
+                }
+            }
+        }
+    },
     responses=problem_responses(
         *AUTH_ERRORS,
         ValidationProblem,
@@ -64,10 +78,15 @@ async def get_document(document_id: DocumentId, request: Request, catalog: Catal
 @router.get(
     "/{document_id}/content",
     summary="Download a document",
+    description="The file as uploaded, with the media type found in its content; `ETag` is "
+    "its sha256. Who may read it is as for its metadata.",
     operation_id="getDocumentContent",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The file."},
+        200: {
+            "content": {str(media): {} for media in DocumentType},
+            "description": "The file.",
+        },
         **problem_responses(DocumentNotFoundError),
     },
 )

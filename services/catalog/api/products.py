@@ -2,8 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
+from services.catalog.api import examples
 from services.catalog.api.deps import Catalog
 from services.catalog.api.schemas import (
     AddonPatch,
@@ -98,6 +99,9 @@ async def get_product(product_id: ProductId, catalog: Catalog) -> LiveProduct:
     "/{product_id}/draft",
     tags=["drafts"],
     summary="Read the draft of an own product",
+    description="Owner only: another partner's product is 404, as if it didn't exist. The "
+    "draft with its plans and add-ons as they will be submitted; `locked` while a submission "
+    "is open, `live_revision` the revision customers see (null until one is approved).",
     operation_id="getDraft",
     responses=problem_responses(*OWNER_ERRORS),
 )
@@ -129,10 +133,16 @@ async def patch_draft(
     description="A `subscription` plan has `cycles` (each `{unit, count, price}`); a "
     "`one_time` plan has a single `price`. Entitlements are the base quota.",
     operation_id="addPlan",
-    responses=problem_responses(*EDIT_ERRORS),
+    responses={
+        201: {"content": {"application/json": {"example": examples.PLAN}}},
+        **problem_responses(*EDIT_ERRORS),
+    },
 )
 async def add_plan(
-    product_id: ProductId, body: Configuration, partner: Partner, catalog: Catalog
+    product_id: ProductId,
+    body: Annotated[Configuration, Body(openapi_examples=examples.PLAN_REQUESTS)],
+    partner: Partner,
+    catalog: Catalog,
 ) -> Plan:
     return await catalog.add_plan(partner, product_id, body)
 
@@ -141,8 +151,14 @@ async def add_plan(
     "/{product_id}/draft/plans/{plan_id}",
     tags=["plans"],
     summary="Change a plan of the draft (reprice, retire…)",
+    description="Absent fields stay as they are; `null` clears `cycles` or `price`. The result "
+    "must still be a valid plan (422 `invalid_configuration`). A retired plan stays for the "
+    "customers who own it but is no longer sold.",
     operation_id="patchPlan",
-    responses=problem_responses(*EDIT_ERRORS, PlanNotFoundError),
+    responses={
+        200: {"content": {"application/json": {"example": examples.PLAN}}},
+        **problem_responses(*EDIT_ERRORS, PlanNotFoundError),
+    },
 )
 async def patch_plan(
     product_id: ProductId,
@@ -182,10 +198,16 @@ async def delete_plan(
     "plan. `agreement` null means the platform standard agreement, which only marketplace "
     "products billed online may use; others upload a document first (`POST /v1/documents`).",
     operation_id="addAddon",
-    responses=problem_responses(*EDIT_ERRORS, UnknownPlanError, UnknownDocumentError),
+    responses={
+        201: {"content": {"application/json": {"example": examples.ADDON}}},
+        **problem_responses(*EDIT_ERRORS, UnknownPlanError, UnknownDocumentError),
+    },
 )
 async def add_addon(
-    product_id: ProductId, body: AddonSpec, partner: Partner, catalog: Catalog
+    product_id: ProductId,
+    body: Annotated[AddonSpec, Body(openapi_examples=examples.ADDON_REQUESTS)],
+    partner: Partner,
+    catalog: Catalog,
 ) -> Addon:
     return await catalog.add_addon(partner, product_id, body)
 
@@ -194,10 +216,16 @@ async def add_addon(
     "/{product_id}/draft/addons/{addon_id}",
     tags=["addons"],
     summary="Change an add-on of the draft",
+    description="Absent fields stay as they are; `agreement: null` returns to the platform's "
+    "standard agreement. `compatible_plans` must name plans of the draft (422 "
+    "`unknown_plan`), a custom agreement an uploaded document (422 `unknown_document`).",
     operation_id="patchAddon",
-    responses=problem_responses(
-        *EDIT_ERRORS, AddonNotFoundError, UnknownPlanError, UnknownDocumentError
-    ),
+    responses={
+        200: {"content": {"application/json": {"example": examples.ADDON}}},
+        **problem_responses(
+            *EDIT_ERRORS, AddonNotFoundError, UnknownPlanError, UnknownDocumentError
+        ),
+    },
 )
 async def patch_addon(
     product_id: ProductId,
@@ -230,8 +258,14 @@ async def delete_addon(
     "/{product_id}/revisions",
     tags=["revisions"],
     summary="List the revisions of an own product, newest first",
+    description="One revision per submission: the draft frozen when it was submitted. "
+    "`state` is `submitted` (under review), `published` or `discarded` (rejected or "
+    "withdrawn); `live` marks the one customers see.",
     operation_id="listRevisions",
-    responses=problem_responses(*OWNER_ERRORS),
+    responses={
+        200: {"content": {"application/json": {"example": [examples.REVISION_SUMMARY]}}},
+        **problem_responses(*OWNER_ERRORS),
+    },
 )
 async def list_revisions(
     product_id: ProductId, partner: Partner, catalog: Catalog
@@ -244,6 +278,9 @@ async def list_revisions(
     "/{product_id}/revisions/{number}",
     tags=["revisions"],
     summary="Read one revision of an own product, with its snapshot and changes",
+    description="`snapshot` is the product exactly as submitted; `changes` lists what it "
+    "changed against the revision that was live when it was frozen (the whole listing for a "
+    "first revision).",
     operation_id="getRevision",
     responses=problem_responses(*OWNER_ERRORS, RevisionNotFoundError),
 )

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.catalog.api import examples
 from services.catalog.db.models import DocumentRow, LiveProductRow, RevisionRow
 from services.catalog.domain.changes import Change
 from services.catalog.domain.model import (
@@ -111,6 +112,8 @@ class DraftBody(ProductDetails):
 class ProductView(BaseModel):
     """A product as its owner sees it: the editable draft and where it stands."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PRODUCT]})
+
     id: str
     partner_id: str
     product_type: ProductType
@@ -142,6 +145,8 @@ class ProductView(BaseModel):
 class LiveProduct(ProductDetails):
     """A product as customers see it: its live revision."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.LIVE_PRODUCT]})
+
     id: str
     partner_id: str
     product_type: ProductType
@@ -167,6 +172,8 @@ class LiveProduct(ProductDetails):
 
 class ProductSummary(BaseModel):
     """A live product in the public list."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PRODUCT_SUMMARY]})
 
     id: str
     partner_id: str
@@ -195,6 +202,8 @@ class ProductSummary(BaseModel):
 
 
 class RevisionSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.REVISION_SUMMARY]})
+
     number: int
     state: str = Field(description="`submitted`, `published` or `discarded`.")
     live: bool
@@ -215,6 +224,8 @@ class RevisionSummary(BaseModel):
 
 
 class RevisionView(RevisionSummary):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.REVISION]})
+
     snapshot: Snapshot
     changes: list[Change]
 
@@ -228,6 +239,8 @@ class RevisionView(RevisionSummary):
 
 
 class DocumentView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DOCUMENT]})
+
     id: str
     filename: str
     media_type: str
@@ -252,11 +265,20 @@ class DocumentView(BaseModel):
 
 
 class FreezeRequest(Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"partner_id": "acme", "submission_id": "sub_5w7e9r1t3y5u7i9o1p3a5s7d"}]
+        },
+    )
+
     partner_id: str = Field(min_length=1, max_length=200)
     submission_id: str = Field(min_length=1, max_length=64)
 
 
 class FrozenRevision(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FROZEN_REVISION]})
+
     product_id: str
     revision: int
     snapshot: Snapshot
@@ -265,15 +287,24 @@ class FrozenRevision(BaseModel):
 
 
 class UnlockRequest(Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"submission_id": "sub_5w7e9r1t3y5u7i9o1p3a5s7d"}]},
+    )
+
     submission_id: str = Field(min_length=1, max_length=64)
 
 
 class PublishedRevision(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PUBLISHED_REVISION]})
+
     product_id: str
     revision: int
     published_at: datetime
 
 
 class UnlockedDraft(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.UNLOCKED_DRAFT]})
+
     product_id: str
     locked: bool

@@ -77,6 +77,9 @@ async def report_usage(
 @router.get(
     "/{instance_id}/usage",
     summary="List the latest reported value of every metric",
+    description="For each metric reported so far: the last value, the instance's current "
+    "limit (its entitlement), what remains and whether it is exceeded. No suggestions here; "
+    "`POST` a report to get them.",
     operation_id="listUsage",
     responses=problem_responses(*READ_ERRORS),
 )

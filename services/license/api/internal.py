@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 
 from services.license.api.deps import Licenses
 from services.license.api.schemas import (
@@ -80,7 +80,18 @@ async def accept_order_license(
     order_id: OrderId,
     service: Service,
     licenses: Licenses,
-    body: AcceptRequest | None = None,
+    body: Annotated[
+        AcceptRequest | None,
+        Body(
+            openapi_examples={
+                "now": {"summary": "Accepted now", "value": {}},
+                "earlier": {
+                    "summary": "Accepted before the deadline, delivered later",
+                    "value": {"accepted_at": "2026-12-01T09:30:00Z"},
+                },
+            }
+        ),
+    ] = None,
 ) -> LicenseView:
     accepted_at = body.accepted_at if body else None
     return LicenseView.of(await licenses.accept(order_id, accepted_at, service.sub))

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from services.license.api import examples
 from services.license.db.models import LicenseVersionRow, UsageRow
 from services.license.domain.model import Change, Level, Mode, Status
 from services.license.service import (
@@ -112,6 +113,10 @@ class MintRequest(Request):
 
 
 class AcceptRequest(Request):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"accepted_at": "2026-12-01T09:30:00Z"}]}
+    )
+
     accepted_at: AwareDatetime | None = Field(
         default=None,
         description="When the customer accepted (default: now). An acceptance made before "
@@ -125,6 +130,10 @@ class AcceptRequest(Request):
 
 
 class RevokeRequest(Request):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Refunded: bought by mistake"}]}
+    )
+
     reason: Reason
 
 
@@ -153,6 +162,10 @@ class ExtensionRequest(Request):
 
 
 class VerifyRequest(Request):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"token": examples.LICENSE["token"]}]}
+    )
+
     token: str = Field(max_length=MAX_TOKEN_CHARS, description="A license token (compact JWS).")
 
 
@@ -189,6 +202,8 @@ class LicenseVersionView(BaseModel):
 
 class LicenseView(BaseModel):
     """A license as of its current version, with that version's token."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.LICENSE]})
 
     id: str
     order_id: str
@@ -260,6 +275,8 @@ class LicenseView(BaseModel):
 class EntitlementView(BaseModel):
     """What an installed application fetches: its entitlements and one signed bundle."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ENTITLEMENT]})
+
     instance_id: str
     product_id: str
     plan_id: str
@@ -327,6 +344,8 @@ class TokenLicense(BaseModel):
 
 
 class VerifyResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.VERIFY_RESULT]})
+
     valid: bool
     code: Code = Field(description="VALID, EXPIRED, REVOKED, SUPERSEDED, BAD_SIGNATURE, …")
     detail: str
@@ -355,11 +374,15 @@ class JWK(BaseModel):
 
 
 class JWKS(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.JWKS]})
+
     keys: list[JWK]
 
 
 class RevocationListView(BaseModel):
     """The revoked license ids, plainly and as a signed token (revocation-list+jwt)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.REVOCATIONS]})
 
     issuer: str
     issued_at: datetime
@@ -408,6 +431,8 @@ class SuggestionView(BaseModel):
 
 
 class UsageView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USAGE]})
+
     metric: str
     used: int
     limit: int = Field(description="The instance's entitlement for the metric (0 if none).")
@@ -455,6 +480,8 @@ class MetricUsage(BaseModel):
 
 
 class UsageList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USAGE_LIST]})
+
     instance_id: str
     items: list[MetricUsage]
 

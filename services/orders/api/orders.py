@@ -165,6 +165,8 @@ async def list_orders(
 @router.get(
     "/{order_id}",
     summary="Read an order",
+    description="A customer reads its own orders, a partner the orders of its products; any "
+    "other order is 404. `payment`, `refund` and the timestamps tell where the order stands.",
     operation_id="getOrder",
     responses=problem_responses(*AUTH_ERRORS, OrderNotFoundError),
 )

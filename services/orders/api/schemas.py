@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.orders.api import examples
 from services.orders.db.models import InstanceRow, OrderRow, PaymentRow
 from services.orders.domain.model import (
     Cycle,
@@ -25,7 +26,9 @@ from services.orders.service import (
     Quote,
 )
 
-ForeignId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Ids of other services' objects end up in URLs of calls to them: letters, digits and `_.:@-`
+# only, so a `/`, `%` or a control character is a 422 here, never another path (or a 500) there.
+ForeignId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 PRODUCT = "prd_x3nq4c5o2b7lzj6v8d1ke9fa"
@@ -183,6 +186,8 @@ class RefundView(BaseModel):
 
 
 class Order(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER]})
+
     id: str
     type: OrderType
     status: OrderStatus
@@ -270,6 +275,8 @@ class LicensePreviewView(BaseModel):
 class OrderQuote(BaseModel):
     """A dry run: what the order would cost and grant. Nothing is stored."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER_QUOTE]})
+
     type: OrderType
     product_id: str
     revision: int
@@ -353,6 +360,8 @@ class LicenseSummaryView(BaseModel):
 
 
 class Instance(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.INSTANCE]})
+
     id: str
     customer_id: str
     partner_id: str
@@ -414,6 +423,8 @@ class WebhookEvent(BaseModel):
 
 
 class WebhookReceipt(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.WEBHOOK_RECEIPT]})
+
     event_id: str
     status: Literal["processed", "duplicate"] = Field(
         description="`duplicate` for an event id handled before: nothing happened again."

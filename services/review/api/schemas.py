@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.review.api import examples
 from services.review.db.models import EventRow, SubmissionRow
 from services.review.domain.submission import Status
 
@@ -21,7 +22,8 @@ class SubmissionCreate(Request):
         },
     )
 
-    product_id: str = Field(min_length=1, max_length=64)
+    # It ends up in the URL of a call to the catalog: no `/`, `%` or control characters.
+    product_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -64,6 +66,8 @@ class Change(BaseModel):
 
 
 class Submission(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SUBMISSION]})
+
     id: str
     product_id: str
     partner_id: str
@@ -124,6 +128,8 @@ class Event(BaseModel):
 
 
 class SubmissionDetail(Submission):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SUBMISSION_DETAIL]})
+
     snapshot: dict[str, Any] | None = Field(description="The frozen revision under review.")
     timeline: list[Event]
 

@@ -112,6 +112,9 @@ async def list_submissions(
 @router.get(
     "/{submission_id}",
     summary="Read a submission with its frozen snapshot and timeline",
+    description="A partner reads the submissions of its own products, a reviewer any (others "
+    "get 404). `snapshot` is the revision as submitted, `timeline` every event (submitted, "
+    "claimed, approved, …) with who and when, `publication` whether an approval is live yet.",
     operation_id="getSubmission",
     responses=problem_responses(*AUTH_ERRORS, SubmissionNotFoundError),
 )
