@@ -3,9 +3,16 @@
 SQLite is the embedded default and PostgreSQL the production database; both behave alike here:
 on SQLite every transaction starts with `BEGIN IMMEDIATE`, so a transaction that reads and then
 writes never fails to upgrade its lock, and writers queue on `busy_timeout` instead of erroring.
+
+On PostgreSQL a pooled connection that sat idle for a while is pinged before it is handed out
+(one dropped by a database restart or an idle timeout is replaced, not given to a request); one
+returned moments ago is not. Pinging every checkout (`pool_pre_ping`) costs three round trips
+per transaction, as much as a short transaction itself; and should a connection die under load
+anyway, the first error on it invalidates the whole pool.
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +25,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, DateTime, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -31,6 +40,9 @@ NAMING_CONVENTION = {
 }
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+# A pooled connection idle for longer than this is pinged before use (see the module docstring).
+PING_IDLE_AFTER_SECONDS = 5.0
 
 
 def new_metadata() -> MetaData:
@@ -68,9 +80,26 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = sa_create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return sa_create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    engine = sa_create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_AFTER_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a fresh one if need be).
+            raise DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
