@@ -1,4 +1,8 @@
-"""Dependencies of the license service's routes."""
+"""Dependencies of the license service's routes.
+
+They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
+its thread pool, a thread hand-off on every request.
+"""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -23,7 +27,7 @@ async def license_service(request: Request) -> AsyncIterator[LicenseService]:
         )
 
 
-def license_reads(request: Request) -> LicenseReads:
+async def license_reads(request: Request) -> LicenseReads:
     reads: LicenseReads = request.app.state.reads
     return reads
 

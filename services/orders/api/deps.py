@@ -1,4 +1,8 @@
-"""Dependencies of the orders routes."""
+"""Dependencies of the orders routes.
+
+They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
+its thread pool, a thread hand-off on every request.
+"""
 
 from typing import Annotated
 
@@ -10,12 +14,12 @@ from shared.idempotency import IdempotencyStore
 from shared.security import require
 
 
-def order_service(request: Request) -> OrderService:
+async def order_service(request: Request) -> OrderService:
     service: OrderService = request.app.state.orders
     return service
 
 
-def idempotency_store(request: Request) -> IdempotencyStore:
+async def idempotency_store(request: Request) -> IdempotencyStore:
     store: IdempotencyStore = request.app.state.idempotency
     return store
 

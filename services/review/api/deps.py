@@ -1,4 +1,8 @@
-"""Dependencies of the review routes."""
+"""Dependencies of the review routes.
+
+They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
+its thread pool, a thread hand-off on every request.
+"""
 
 from typing import Annotated
 
@@ -8,12 +12,12 @@ from services.review.service import ReviewService
 from shared.idempotency import IdempotencyStore
 
 
-def review_service(request: Request) -> ReviewService:
+async def review_service(request: Request) -> ReviewService:
     service: ReviewService = request.app.state.review
     return service
 
 
-def idempotency_store(request: Request) -> IdempotencyStore:
+async def idempotency_store(request: Request) -> IdempotencyStore:
     store: IdempotencyStore = request.app.state.idempotency
     return store
 
