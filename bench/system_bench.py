@@ -178,8 +178,13 @@ def databases(kind: str, folder: Path, pg_url: str) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def system(urls: dict[str, str], keys: Keys, folder: Path) -> Iterator[dict[str, BenchService]]:
-    """The four services as uvicorn processes on free loopback ports, ready."""
+def system(
+    urls: dict[str, str], keys: Keys, folder: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[dict[str, BenchService]]:
+    """The four services as uvicorn processes on free loopback ports, ready.
+
+    `extra_env` is laid over every service's environment (to try a setting).
+    """
     processes = {
         name: BenchService(name, f"services.{name}.main:create_app", log_dir=folder)
         for name in SERVICES
@@ -203,7 +208,7 @@ def system(urls: dict[str, str], keys: Keys, folder: Path) -> Iterator[dict[str,
     )
     try:
         for name, process in processes.items():
-            process.start(envs[name])
+            process.start({**envs[name], **(extra_env or {})})
         for process in processes.values():
             process.wait_ready(timeout=60)
         yield processes
@@ -469,7 +474,11 @@ def bench_database(
     with tempfile.TemporaryDirectory(prefix=f"market-bench-{kind}-") as name:
         folder = Path(name)
         keys = make_keys(folder)
-        with databases(kind, folder, args.pg_url) as urls, system(urls, keys, folder) as procs:
+        extra_env = dict(item.split("=", 1) for item in args.env)
+        with (
+            databases(kind, folder, args.pg_url) as urls,
+            system(urls, keys, folder, extra_env) as procs,
+        ):
             began = time.perf_counter()
             fixture = prepare(procs, keys, buyers, args.instances_per_client)
             count = sum(len(i) for i in fixture.instances)
@@ -644,6 +653,13 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("PG_URL") or DEFAULT_PG_URL)
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "bench.json")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for every service (repeatable), to try a setting",
+    )
     args = parser.parse_args()
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     unknown = set(kinds) - set(LABELS)
@@ -688,6 +704,7 @@ def main() -> int:
             "purchase_connections": args.purchase_connections,
             "instances_per_client": args.instances_per_client,
             "server": "uvicorn, one process a service, --no-access-log, JSON logs at INFO",
+            "extra_env": args.env,
         },
         "results": {
             kind: {
