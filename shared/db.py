@@ -3,6 +3,9 @@
 SQLite is the embedded default and PostgreSQL the production database; both behave alike here:
 on SQLite every transaction starts with `BEGIN IMMEDIATE`, so a transaction that reads and then
 writes never fails to upgrade its lock, and writers queue on `busy_timeout` instead of erroring.
+A transaction that only reads may use `Database.read_sessionmaker` instead: on SQLite it begins
+with a deferred `BEGIN`, so readers neither take the write lock nor queue for it (in WAL mode
+they see the last committed state); on PostgreSQL it is the same as `sessionmaker`.
 
 On PostgreSQL a pooled connection that sat idle for a while is pinged before it is handed out
 (one dropped by a database restart or an idle timeout is replaced, not given to a request); one
@@ -43,6 +46,8 @@ JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 # A pooled connection idle for longer than this is pinged before use (see the module docstring).
 PING_IDLE_AFTER_SECONDS = 5.0
+# The execution option that marks a read-only engine (see `Database.read_sessionmaker`).
+READ_ONLY_OPTION = "market_read_only"
 
 
 def new_metadata() -> MetaData:
@@ -116,7 +121,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -131,6 +137,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size)
         self.sessionmaker = create_sessionmaker(self.engine)
+        # Same pool; only how SQLite begins a transaction differs (see the module docstring).
+        self.read_sessionmaker = create_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        )
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Yield a session; the use case that receives it opens and ends the transaction."""

@@ -11,7 +11,9 @@ from shared.db import Database
 
 async def catalog_service(request: Request) -> AsyncIterator[CatalogService]:
     db: Database = request.app.state.db
-    async with db.sessionmaker() as session:
+    # A GET only reads: on SQLite its transaction then needn't hold or wait for the write lock.
+    sessions = db.read_sessionmaker if request.method in ("GET", "HEAD") else db.sessionmaker
+    async with sessions() as session:
         yield CatalogService(session)
 
 
