@@ -3,9 +3,9 @@
 SQLite is the embedded default and PostgreSQL the production database; both behave alike here:
 on SQLite every transaction starts with `BEGIN IMMEDIATE`, so a transaction that reads and then
 writes never fails to upgrade its lock, and writers queue on `busy_timeout` instead of erroring.
-A transaction that only reads may use `Database.read_sessionmaker` instead: on SQLite it begins
-with a deferred `BEGIN`, so readers neither take the write lock nor queue for it (in WAL mode
-they see the last committed state); on PostgreSQL it is the same as `sessionmaker`.
+A transaction that only reads may use `Database.read_sessionmaker` (or `read_engine`): on SQLite
+it begins with a deferred `BEGIN`, so readers neither take the write lock nor queue for it (in
+WAL mode they see the last committed state); on PostgreSQL it is the same as `sessionmaker`.
 
 On PostgreSQL a pooled connection that sat idle for a while is pinged before it is handed out
 (one dropped by a database restart or an idle timeout is replaced, not given to a request); one
@@ -138,9 +138,8 @@ class Database:
         self.engine = create_engine(url, pool_size=pool_size)
         self.sessionmaker = create_sessionmaker(self.engine)
         # Same pool; only how SQLite begins a transaction differs (see the module docstring).
-        self.read_sessionmaker = create_sessionmaker(
-            self.engine.execution_options(**{READ_ONLY_OPTION: True})
-        )
+        self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        self.read_sessionmaker = create_sessionmaker(self.read_engine)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Yield a session; the use case that receives it opens and ends the transaction."""

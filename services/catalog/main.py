@@ -7,6 +7,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.catalog.api import documents, internal, products
+from services.catalog.api.schemas import LiveProduct
+from services.catalog.db.models import LiveProductRow
+from services.catalog.service import LiveProductReads
 from services.catalog.settings import CatalogSettings
 from shared.app import create_service_app
 from shared.auth import AccessTokenVerifier
@@ -34,6 +37,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("catalog", settings.log_level)
         app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        app.state.live_reads = LiveProductReads(app.state.db, render=_render_live)
         app.state.verifier = AccessTokenVerifier.from_settings(settings)
         try:
             yield
@@ -52,3 +56,8 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         body_limit_overrides={"/v1/documents": documents.UPLOAD_BODY_LIMIT},
     )
+
+
+def _render_live(row: LiveProductRow) -> bytes:
+    """The public JSON of a live product, as `GET /v1/products/{id}` answers it."""
+    return LiveProduct.of(row).model_dump_json().encode()

@@ -6,6 +6,7 @@ either lands before the freeze, and is in the revision, or is refused with `draf
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,7 @@ from services.catalog.errors import (
 )
 from shared.auth import Principal, Role
 from shared.clock import utcnow
+from shared.db import Database
 from shared.ids import new_id
 from shared.pagination import PageRequest
 
@@ -429,3 +431,39 @@ def _frozen(revision: RevisionRow) -> Frozen:
         changes=[Change.model_validate(c) for c in revision.changes],
         created_at=revision.created_at,
     )
+
+
+class LiveProductReads:
+    """The public product read, answered from memory while the product's live revision stays.
+
+    A published revision never changes, so its rendering (`render`: the API's JSON) is kept
+    per product. Every read still asks the database which revision is live, in one small query
+    outside any ORM session, so a publication made through any replica is seen at once. At most
+    `size` products are kept; the memory is cleared when full. One object per process.
+    """
+
+    def __init__(
+        self, db: Database, render: Callable[[LiveProductRow], bytes], *, size: int = 1000
+    ) -> None:
+        self._db = db
+        self._render = render
+        self._size = size
+        self._rendered: dict[str, tuple[tuple[int, datetime], bytes]] = {}
+
+    async def get(self, product_id: str) -> bytes:
+        """The live product, rendered; `ProductNotFoundError` while nothing is live."""
+        async with self._db.read_engine.connect() as conn:
+            head = await LiveProductRepository.head(conn, product_id)
+        if head is None:
+            raise ProductNotFoundError(f"No live product {product_id}.")
+        kept = self._rendered.get(product_id)
+        if kept is not None and kept[0] == head:
+            return kept[1]
+        async with self._db.read_sessionmaker() as session:
+            row = await CatalogService(session).get_live(product_id)
+        body = self._render(row)
+        if len(self._rendered) >= self._size:
+            self._rendered.clear()
+        # Kept under what was rendered: a newer revision may have gone live since the head.
+        self._rendered[product_id] = ((row.revision, row.published_at), body)
+        return body

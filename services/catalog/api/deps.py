@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.catalog.service import CatalogService
+from services.catalog.service import CatalogService, LiveProductReads
 from shared.db import Database
 
 
@@ -17,4 +17,10 @@ async def catalog_service(request: Request) -> AsyncIterator[CatalogService]:
         yield CatalogService(session)
 
 
+async def live_product_reads(request: Request) -> LiveProductReads:
+    reads: LiveProductReads = request.app.state.live_reads
+    return reads
+
+
 Catalog = Annotated[CatalogService, Depends(catalog_service)]
+LiveReads = Annotated[LiveProductReads, Depends(live_product_reads)]

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from services.catalog.api import examples
-from services.catalog.api.deps import Catalog
+from services.catalog.api.deps import Catalog, LiveReads
 from services.catalog.api.schemas import (
     AddonPatch,
     ConfigurationPatch,
@@ -89,10 +89,12 @@ async def list_products(
     description="Public. The live revision with its plans, add-ons and agreements; 404 while "
     "nothing is live.",
     operation_id="getProduct",
+    response_model=LiveProduct,
     responses=problem_responses(ProductNotFoundError),
 )
-async def get_product(product_id: ProductId, catalog: Catalog) -> LiveProduct:
-    return LiveProduct.of(await catalog.get_live(product_id))
+async def get_product(product_id: ProductId, reads: LiveReads) -> Response:
+    # Rendered once per live revision (LiveProductReads), not validated again on every read.
+    return Response(await reads.get(product_id), media_type="application/json")
 
 
 @router.get(

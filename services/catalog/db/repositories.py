@@ -1,9 +1,10 @@
 """Queries on the catalog's tables. Repositories flush but never commit."""
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import undefer
 
 from services.catalog.db.models import DocumentRow, LiveProductRow, ProductRow, RevisionRow
@@ -49,6 +50,18 @@ class RevisionRepository:
 class LiveProductRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @staticmethod
+    async def head(conn: AsyncConnection, product_id: str) -> tuple[int, datetime] | None:
+        """Which revision of a product is live, and since when (no ORM session: a hot path)."""
+        row = (
+            await conn.execute(
+                select(LiveProductRow.revision, LiveProductRow.published_at).where(
+                    LiveProductRow.product_id == product_id
+                )
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
 
     async def get(self, product_id: str) -> LiveProductRow | None:
         return await self.session.get(LiveProductRow, product_id)
