@@ -24,6 +24,10 @@ per second, p50/p95/p99 latency, each figure's ratio to its baseline, errors, an
 service's peak RSS (VmHWM). The table is printed and written with the run's details to
 `bench-results/bench.json`. Numbers depend on the machine and on what else it runs; the
 goals (issue 6) are checked and reported as met or not, never enforced.
+
+With `--profile`, py-spy (a dev dependency) samples the services each scenario loads while it
+runs and writes flame graphs to `bench-results/profiles/` (the sampling costs the services a
+little: take the numbers of such a run with a grain of salt).
 """
 
 import argparse
@@ -31,6 +35,8 @@ import asyncio
 import json
 import os
 import platform
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -215,6 +221,41 @@ def system(
     finally:
         for process in processes.values():
             process.stop()
+
+
+@contextmanager
+def profiled(folder: Path | None, label: str, processes: list[BenchService]) -> Iterator[None]:
+    """py-spy flame graphs of `processes` while the block runs (nothing if `folder` is None)."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    spies = [
+        subprocess.Popen(  # noqa: S603 (our own command line)
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(process.pid),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--output",
+                str(folder / f"{slug}-{process.name}.svg"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for process in processes
+    ]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+        for spy in spies:
+            spy.wait(timeout=30)
 
 
 # -- setup, outside the timed part ------------------------------------------------------------
@@ -488,9 +529,17 @@ def bench_database(
                 flush=True,
             )
 
-            def requests_load(service: str, requests: list[bytes], connections: int) -> LoadResult:
+            profiles = args.output.parent / "profiles" if args.profile else None
+
+            def requests_load(
+                service: str, requests: list[bytes], connections: int, label: str = ""
+            ) -> LoadResult:
                 port = procs[service].port
-                result: LoadResult = pool.call(request_worker, port, requests, seconds, connections)
+                spied = [procs[service]] if label else []
+                with profiled(profiles if label else None, f"{kind} {label}", spied):
+                    result: LoadResult = pool.call(
+                        request_worker, port, requests, seconds, connections
+                    )
                 return result
 
             def baseline(service: str, connections: int) -> Row:
@@ -506,7 +555,7 @@ def bench_database(
                 Row(
                     "GET /v1/products/{id}",
                     "catalog",
-                    requests_load("catalog", product, reads),
+                    requests_load("catalog", product, reads, "product read"),
                     catalog_base,
                 ),
             ]
@@ -534,19 +583,21 @@ def bench_database(
                 Row(
                     "GET /v1/instances/{id}/entitlement",
                     "license",
-                    requests_load("license", entitlement, reads),
+                    requests_load("license", entitlement, reads, "entitlement read"),
                     license_base,
                 ),
                 Row(
                     "POST /v1/verify",
                     "license",
-                    requests_load("license", verify, reads),
+                    requests_load("license", verify, reads, "verify"),
                     license_base,
                 ),
             ]
             orders_base = baseline("orders", buyers)
             flow = Purchase(fixture.addon_id, fixture.customer_tokens, fixture.instances)
-            bought = pool.call(purchase_worker, procs["orders"].port, flow, seconds, buyers)
+            involved = [procs["orders"], procs["license"], procs["catalog"]]
+            with profiled(profiles, f"{kind} purchase", involved):
+                bought = pool.call(purchase_worker, procs["orders"].port, flow, seconds, buyers)
             rows += [
                 orders_base,
                 Row("add-on purchase (create + pay)", "orders", bought, orders_base),
@@ -654,6 +705,11 @@ def main() -> int:
     parser.add_argument("--pg-url", default=os.environ.get("PG_URL") or DEFAULT_PG_URL)
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "bench.json")
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="flame graphs (py-spy) of the loaded services into bench-results/profiles/",
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -705,6 +761,7 @@ def main() -> int:
             "instances_per_client": args.instances_per_client,
             "server": "uvicorn, one process a service, --no-access-log, JSON logs at INFO",
             "extra_env": args.env,
+            "profiled": args.profile,
         },
         "results": {
             kind: {
