@@ -341,22 +341,7 @@ class LicenseSummaryView(BaseModel):
 
     @classmethod
     def of(cls, summary: LicenseSummary) -> "LicenseSummaryView":
-        return cls(
-            id=summary.id,
-            order_id=summary.order_id,
-            level=summary.level,
-            plan_id=summary.plan_id,
-            addon_id=summary.addon_id,
-            quantity=summary.quantity,
-            entitlements=summary.entitlements,
-            mode=summary.mode,
-            status=summary.status,
-            valid_from=summary.valid_from,
-            valid_until=summary.valid_until,
-            acceptance_deadline=summary.acceptance_deadline,
-            accepted_at=summary.accepted_at,
-            version=summary.version,
-        )
+        return cls.model_validate(summary, from_attributes=True)
 
 
 class Instance(BaseModel):
