@@ -40,6 +40,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -83,6 +84,7 @@ GOAL_PRODUCT_SHARE = 0.50
 GOAL_PURCHASES_PER_SECOND = 300.0
 GOAL_PURCHASE_P99_MS = 150.0
 GOAL_RSS_MB = 150.0
+WARM_UP_SECONDS = 1.0
 
 
 # -- the system under test --------------------------------------------------------------------
@@ -241,6 +243,8 @@ def profiled(folder: Path | None, label: str, processes: list[BenchService]) -> 
                 "--rate",
                 "200",
                 "--nonblocking",
+                "--format",
+                os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph"),
                 "--output",
                 str(folder / f"{slug}-{process.name}.svg"),
             ],
@@ -256,6 +260,60 @@ def profiled(folder: Path | None, label: str, processes: list[BenchService]) -> 
             spy.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
         for spy in spies:
             spy.wait(timeout=30)
+
+
+def _proc_cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU of a process (and of its reaped children), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu_seconds() -> float:
+    """CPU of the local PostgreSQL server: live processes, plus the backends that exited
+    (counted in the postmaster's children's time). 0 when no server runs on this machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            postmaster = Path(f"/proc/{parent}/comm").read_text().strip() != "postgres"
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+        total += _proc_cpu_seconds(int(entry.name), children=postmaster)
+    return total
+
+
+@contextmanager
+def cpu_used(processes: dict[str, BenchService], kind: str) -> Iterator[dict[str, float]]:
+    """CPU seconds each service (and PostgreSQL, on its run) spends in the measured part of
+    the load the block runs: sampled once the warm-up second has passed, and at the end."""
+
+    def sample() -> dict[str, float]:
+        used = {name: _proc_cpu_seconds(p.pid) for name, p in processes.items()}
+        if kind == "postgresql":
+            used["postgresql"] = _postgres_cpu_seconds()
+        return used
+
+    before: dict[str, float] = {}
+    timer = threading.Timer(WARM_UP_SECONDS, lambda: before.update(sample()))
+    timer.start()
+    spent: dict[str, float] = {}
+    try:
+        yield spent
+    finally:
+        timer.cancel()
+    after = sample()
+    if before:
+        spent.update({name: after[name] - before[name] for name in before})
 
 
 # -- setup, outside the timed part ------------------------------------------------------------
@@ -492,10 +550,18 @@ class Row:
     service: str
     result: LoadResult
     baseline: "Row | None" = None
+    # CPU seconds spent per process during the measured part of the scenario.
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def cpu_ms_per_unit(self) -> dict[str, float]:
+        """CPU milliseconds per unit (request or purchase) of each process."""
+        units = self.result.completed
+        return {name: 1000 * used / units for name, used in self.cpu.items()} if units else {}
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"scenario": self.name, "service": self.service}
         out.update(self.result.as_dict())
+        out["cpu_ms_per_unit"] = self.cpu_ms_per_unit()
         if self.baseline is not None:
             base = self.baseline.result
             out["baseline"] = self.baseline.name
@@ -532,20 +598,29 @@ def bench_database(
             profiles = args.output.parent / "profiles" if args.profile else None
 
             def requests_load(
-                service: str, requests: list[bytes], connections: int, label: str = ""
-            ) -> LoadResult:
+                name: str,
+                service: str,
+                requests: list[bytes],
+                connections: int,
+                *,
+                label: str = "",
+                baseline: Row | None = None,
+            ) -> Row:
                 port = procs[service].port
                 spied = [procs[service]] if label else []
-                with profiled(profiles if label else None, f"{kind} {label}", spied):
+                with (
+                    profiled(profiles if label else None, f"{kind} {label}", spied),
+                    cpu_used(procs, kind) as cpu,
+                ):
                     result: LoadResult = pool.call(
                         request_worker, port, requests, seconds, connections
                     )
-                return result
+                return Row(name, service, result, baseline, cpu)
 
             def baseline(service: str, connections: int) -> Row:
                 healthz = [request_bytes("GET", "/healthz", {})]
                 name = f"GET /healthz ({service}, {connections} conn.)"
-                return Row(name, service, requests_load(service, healthz, connections))
+                return requests_load(name, service, healthz, connections)
 
             rows: list[Row] = []
             wanted = set(args.scenarios.split(","))
@@ -554,11 +629,13 @@ def bench_database(
                 product = [request_bytes("GET", f"/v1/products/{fixture.product_id}", {})]
                 rows += [
                     catalog_base,
-                    Row(
+                    requests_load(
                         "GET /v1/products/{id}",
                         "catalog",
-                        requests_load("catalog", product, reads, "product read"),
-                        catalog_base,
+                        product,
+                        reads,
+                        label="product read",
+                        baseline=catalog_base,
                     ),
                 ]
             if "license" in wanted:
@@ -583,28 +660,35 @@ def bench_database(
                 ]
                 rows += [
                     license_base,
-                    Row(
+                    requests_load(
                         "GET /v1/instances/{id}/entitlement",
                         "license",
-                        requests_load("license", entitlement, reads, "entitlement read"),
-                        license_base,
+                        entitlement,
+                        reads,
+                        label="entitlement read",
+                        baseline=license_base,
                     ),
-                    Row(
+                    requests_load(
                         "POST /v1/verify",
                         "license",
-                        requests_load("license", verify, reads, "verify"),
-                        license_base,
+                        verify,
+                        reads,
+                        label="verify",
+                        baseline=license_base,
                     ),
                 ]
             if "purchase" in wanted:
                 orders_base = baseline("orders", buyers)
                 flow = Purchase(fixture.addon_id, fixture.customer_tokens, fixture.instances)
                 involved = [procs["orders"], procs["license"], procs["catalog"]]
-                with profiled(profiles, f"{kind} purchase", involved):
+                with (
+                    profiled(profiles, f"{kind} purchase", involved),
+                    cpu_used(procs, kind) as cpu,
+                ):
                     bought = pool.call(purchase_worker, procs["orders"].port, flow, seconds, buyers)
                 rows += [
                     orders_base,
-                    Row("add-on purchase (create + pay)", "orders", bought, orders_base),
+                    Row("add-on purchase (create + pay)", "orders", bought, orders_base, cpu),
                 ]
             rss = {name: process.peak_rss_mb() for name, process in procs.items()}
     return rows, rss
@@ -632,6 +716,17 @@ def table(results: dict[str, tuple[list[Row], dict[str, float]]]) -> str:
                 f"{r.p95_ms:>8.1f} {_ratio(r.p95_ms, b.p95_ms):>7} "
                 f"{r.p99_ms:>8.1f} {_ratio(r.p99_ms, b.p99_ms):>7} {r.errors:>6}"
             )
+    lines += [
+        "",
+        f"{'CPU ms per request or purchase':<38}" + "".join(f"{s:>10}" for s in CPU_COLUMNS),
+    ]
+    for kind, (rows, _rss) in results.items():
+        for row in rows:
+            per_unit = row.cpu_ms_per_unit()
+            cells = "".join(
+                f"{per_unit[s]:>10.2f}" if s in per_unit else f"{'-':>10}" for s in CPU_COLUMNS
+            )
+            lines.append(f"{LABELS[kind] + ': ' + row.name:<38.38}" + cells)
     lines += ["", f"{'peak RSS (VmHWM), MiB':<38}" + "".join(f"{s:>10}" for s in SERVICES)]
     for kind, (_rows, rss) in results.items():
         lines.append(f"{LABELS[kind]:<38}" + "".join(f"{rss[s]:>10.1f}" for s in SERVICES))
@@ -640,6 +735,7 @@ def table(results: dict[str, tuple[list[Row], dict[str, float]]]) -> str:
 
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 SCENARIOS = ("catalog", "license", "purchase")
+CPU_COLUMNS = (*SERVICES, "postgresql")
 
 
 def goals(results: dict[str, tuple[list[Row], dict[str, float]]]) -> list[dict[str, Any]]:
