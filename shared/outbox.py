@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
@@ -139,6 +140,11 @@ class Outbox:
             )
         )
         return entry_id
+
+    async def discard(self, session: AsyncSession, entry_id: str) -> None:
+        """Drop an entry that became pointless, in the caller's open transaction (a resume
+        of work that has just finished)."""
+        await session.execute(delete(self.table).where(self.table.c.id == entry_id))
 
     def wake(self) -> None:
         """Tell the relay that entries were just committed."""

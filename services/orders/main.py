@@ -69,6 +69,7 @@ def create_app(
         )
         service = OrderService(
             db.sessionmaker,
+            db.read_sessionmaker,
             CatalogClient(http, settings.catalog_url, tokens),
             LicenseClient(http, settings.license_url, tokens),
             relay,

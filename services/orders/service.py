@@ -1,15 +1,16 @@
 """The orders service's use cases.
 
-Placing an order prices it from the product's live revision (a catalog call made before the
-transaction) and stores it `pending_payment`. Paying runs in two short transactions around the
-provider's charge: the first locks the order (and an add-on's instance, re-checking its pack
-limit) and records the payment as `initiated`; the second, once the provider settled, marks the
-order `paid` and adds an `order.fulfil` entry to the outbox in the same commit. Fulfilment asks
-the license service to mint (idempotent per order) and then records the license, the instance
-of a `new` order, and the order `fulfilled` (or `completed`). Acceptance and refunds change the
-order and add their effect on the license service (and the provider) to the outbox together.
-No transaction is ever open during an HTTP call; a pay that died between its two transactions
-is resumed by the next pay of the order, with the same payment id.
+Placing an order prices it from the product's live revision (a catalog call made between two
+short transactions) and stores it `pending_payment`. Paying claims the order (and an add-on's
+instance, re-checking its pack limit) and records the payment `initiated`; then, with no
+transaction open, the provider charges and the license service mints (idempotent per order);
+one more transaction records the payment settled and the order fulfilled (or `completed`),
+with the instance of a `new` order. If license can't mint then, that last transaction records
+the order `paid` with an `order.fulfil` entry in the outbox instead, and the relay mints
+later. Acceptance and refunds change the order and add their effect on the license service
+(and the provider) to the outbox together. No transaction is ever open during an HTTP call; a
+pay that died after `initiated` is resumed by the next pay of the order, or by the relay
+(`payment.resume`), with the same payment id.
 """
 
 import asyncio
@@ -72,6 +73,7 @@ from services.orders.payments import ChargeResult, PaymentProvider
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.http import UpstreamUnavailableError
+from shared.idempotency import Attempt
 from shared.ids import new_id
 from shared.outbox import Outbox, PermanentFailure
 from shared.pagination import PageRequest, build_page
@@ -177,6 +179,7 @@ class OrderService:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession],
         catalog: CatalogClient,
         license: LicenseClient,
         outbox: Outbox,
@@ -185,6 +188,7 @@ class OrderService:
         payment_resume_seconds: float = 30.0,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.read_sessionmaker = read_sessionmaker
         self.catalog = catalog
         self.license = license
         self.outbox = outbox
@@ -196,7 +200,7 @@ class OrderService:
     async def quote(self, customer: Principal, request: OrderRequest) -> Quote:
         """What the order would cost and grant, with nothing stored (a dry run)."""
         product = await self._live_product_for(customer, request)
-        async with self.sessionmaker() as session, session.begin():
+        async with self.read_sessionmaker() as session, session.begin():
             purchase = await self._check(session, customer, request, product, lock=False)
         preview = license_preview(
             type=purchase.type,
@@ -220,17 +224,37 @@ class OrderService:
         after = add_entitlements(before, preview.entitlements) if before is not None else None
         return Quote(purchase, preview, before, after)
 
-    async def place(self, customer: Principal, request: OrderRequest, order_id: str) -> OrderState:
-        """Store the order as `order_id`, priced from the live revision (idempotent)."""
-        existing = await self._existing(customer, order_id)
-        if existing is not None:
-            return existing
-        product = await self._live_product_for(customer, request)
+    async def place(
+        self, customer: Principal, request: OrderRequest, attempt: Attempt[OrderState]
+    ) -> OrderState:
+        """Store the order as `attempt.resource_id`, priced from the live revision.
+
+        Two transactions around the catalog call: the first looks the key up (a retry gets
+        the first answer) and finds an add-on's instance; the second stores the order and
+        the key's response together, so concurrent duplicates make one order.
+        """
+        if request.type is OrderType.new:
+            assert request.product_id is not None
+            product_id = request.product_id
+            if attempt.keyed:
+                async with self.read_sessionmaker() as session, session.begin():
+                    await attempt.check(session)
+        else:
+            assert request.instance_id is not None
+            async with self.read_sessionmaker() as session, session.begin():
+                await attempt.check(session)
+                instance = await InstanceRepository(session).get(request.instance_id)
+            check_instance(
+                instance.facts() if instance else None, customer.sub, request.instance_id
+            )
+            assert instance is not None
+            product_id = instance.product_id
+        product = await self._live_product(product_id)
         now = utcnow()
         async with self.sessionmaker() as session, session.begin():
             purchase = await self._check(session, customer, request, product, lock=True)
             row = OrderRow(
-                id=order_id,
+                id=attempt.resource_id,
                 type=purchase.type.value,
                 customer_id=customer.sub,
                 partner_id=purchase.partner_id,
@@ -253,15 +277,9 @@ class OrderService:
                 updated_at=now,
             )
             await OrderRepository(session).add(row)
-        return OrderState(row, None)
-
-    async def _existing(self, customer: Principal, order_id: str) -> OrderState | None:
-        async with self.sessionmaker() as session, session.begin():
-            row = await OrderRepository(session).get(order_id)
-            if row is None or row.customer_id != customer.sub:
-                return None
-            payment = (await PaymentRepository(session).latest([row.id])).get(row.id)
-            return OrderState(row, payment)
+            state = OrderState(row, None)
+            await attempt.complete(session, state)
+        return state
 
     async def _live_product_for(self, customer: Principal, request: OrderRequest) -> ProductOffer:
         """The live revision of the product bought: the one named, or the instance's."""
@@ -269,14 +287,11 @@ class OrderService:
             assert request.product_id is not None
             return await self._live_product(request.product_id)
         assert request.instance_id is not None
-        async with self.sessionmaker() as session, session.begin():
+        async with self.read_sessionmaker() as session, session.begin():
             instance = await InstanceRepository(session).get(request.instance_id)
-            check_instance(
-                instance.facts() if instance else None, customer.sub, request.instance_id
-            )
-            assert instance is not None
-            product_id = instance.product_id
-        return await self._live_product(product_id)
+        check_instance(instance.facts() if instance else None, customer.sub, request.instance_id)
+        assert instance is not None
+        return await self._live_product(instance.product_id)
 
     async def _live_product(self, product_id: str) -> ProductOffer:
         try:
@@ -318,14 +333,24 @@ class OrderService:
 
     # -- paying --------------------------------------------------------------------------
 
-    async def pay(self, customer: Principal, order_id: str, payment_id: str) -> OrderState:
+    async def pay(
+        self, customer: Principal, order_id: str, attempt: Attempt[OrderState]
+    ) -> OrderState:
         """Charge the order; fulfil it at once if the provider settles and license answers.
 
         The result is `fulfilled`/`completed` when everything happened now, `paid` when the
         outbox will mint later, `pending_payment` while the provider has not confirmed.
+
+        The usual path is two transactions: the first claims the key and records the payment
+        `initiated` (with a `payment.resume` entry that finishes it should this request
+        die); then the provider charges and license mints (idempotent per order), with no
+        transaction open; the second records the payment settled, the order fulfilled, the
+        key's response, and drops the resume entry. If license can't mint now, the order is
+        recorded `paid` with an `order.fulfil` entry instead, as a webhook would.
         """
         now = utcnow()
         async with self.sessionmaker() as session, session.begin():
+            await attempt.claim(session)
             order = await OrderRepository(session).get(order_id, for_update=True)
             if order is None or order.customer_id != customer.sub:
                 raise OrderNotFoundError(f"You have no order {order_id}.")
@@ -334,8 +359,10 @@ class OrderService:
                 await self._recheck_addon(session, order)
             payments = PaymentRepository(session)
             payment = await payments.in_progress(order.id)
+            resume: str | None = None
             if payment is None:
-                if await payments.get(payment_id) is not None:
+                payment_id = attempt.resource_id
+                if attempt.taken_over and await payments.get(payment_id) is not None:
                     payment_id = new_id("pay")
                 payment = PaymentRow(
                     id=payment_id,
@@ -350,7 +377,7 @@ class OrderService:
                 await payments.add(payment)
                 # If this request dies before the provider's answer is recorded, the relay
                 # charges the same payment again later; the provider settles it once.
-                await self.outbox.add(
+                resume = await self.outbox.add(
                     session,
                     RESUME,
                     {"payment_id": payment.id},
@@ -368,11 +395,55 @@ class OrderService:
             raise PaymentProviderUnavailableError(
                 "The payment provider can't be reached; pay again to retry the same payment."
             ) from exc
-        if result is ChargeResult.settled:
+        if result is not ChargeResult.settled:
+            return OrderState(order, payment)
+        settled_at = utcnow()
+        try:
+            minted = await self._mint(order, paid_at=settled_at)
+        except (UpstreamUnavailableError, UpstreamProblem) as exc:
+            log.info(
+                "license could not mint during pay; the outbox fulfils the order",
+                extra={"order": order.id, "error": str(exc)},
+            )
             entry = await self.settle(payment.id)
             if entry is not None:
                 await self.outbox.deliver_now(entry)
-        return await self._state(order.id)
+            return await self._state(order.id)
+        return await self._record_paid_and_fulfilled(
+            order.id, payment.id, minted, settled_at, resume, attempt
+        )
+
+    async def _record_paid_and_fulfilled(
+        self,
+        order_id: str,
+        payment_id: str,
+        minted: License,
+        settled_at: datetime,
+        resume: str | None,
+        attempt: Attempt[OrderState],
+    ) -> OrderState:
+        """After a settled charge and a minted license: both recorded in one transaction."""
+        now = utcnow()
+        entries: list[str] = []
+        async with self.sessionmaker() as session, session.begin():
+            order = await OrderRepository(session).get(order_id, for_update=True)
+            payment = await PaymentRepository(session).get(payment_id, for_update=True)
+            assert order is not None
+            assert payment is not None
+            if payment.status != PaymentStatus.settled.value:
+                payment.status = PaymentStatus.settled.value
+                payment.settled_at = payment.updated_at = settled_at
+            if order.status == OrderStatus.pending_payment.value:
+                order.status = OrderStatus.paid.value
+                order.paid_at = order.updated_at = settled_at
+            if order.status == OrderStatus.paid.value:
+                entries = await self._record_fulfilment(session, order, minted, now)
+            if resume is not None:
+                await self.outbox.discard(session, resume)
+            state = OrderState(order, payment)
+            await attempt.complete(session, state)
+        await self._deliver(entries)
+        return state
 
     async def _recheck_addon(self, session: AsyncSession, order: OrderRow) -> None:
         """Under the instance's lock: still active, and the packs still fit."""
@@ -476,7 +547,7 @@ class OrderService:
     async def fulfil(self, payload: dict[str, Any]) -> None:
         """Mint the paid order's license, then record it (idempotent; run by the relay)."""
         order_id = str(payload["order_id"])
-        async with self.sessionmaker() as session, session.begin():
+        async with self.read_sessionmaker() as session, session.begin():
             order = await OrderRepository(session).get(order_id)
             if order is None or order.status != OrderStatus.paid.value:
                 return
@@ -487,64 +558,75 @@ class OrderService:
             await self._refund_unfulfillable(order_id)
             return
         assert order.paid_at is not None
-        is_new = order.type == OrderType.new.value
         try:
-            minted = await self.license.mint(
-                order_id=order.id,
-                instance_id=order.instance_id,
-                customer_id=order.customer_id,
-                partner_id=order.partner_id,
-                product_id=order.product_id,
-                level="base" if is_new else "addon",
-                plan_id=order.plan_id,
-                addon_id=order.addon_id,
-                quantity=order.quantity,
-                entitlements=dict(order.entitlements),
-                valid_from=order.paid_at,
-                valid_until=term_end(order.paid_at, order.cycle),
-                requires_acceptance=order.requires_acceptance,
-                acceptance_days=order.acceptance_days,
-            )
+            minted = await self._mint(order, paid_at=order.paid_at)
         except UpstreamProblem as problem:
             if problem.upstream_code in ("base_license_revoked", "base_license_missing"):
                 await self._refund_unfulfillable(order_id)
                 return
             raise PermanentFailure(f"license refused to mint: {problem.upstream_code}") from None
         entries: list[str] = []
-        now = utcnow()
         async with self.sessionmaker() as session, session.begin():
             order = await OrderRepository(session).get(order_id, for_update=True)
             assert order is not None
             if order.status != OrderStatus.paid.value:
                 return
-            instances = InstanceRepository(session)
-            instance = await instances.get(order.instance_id, for_update=True)
-            if is_new and instance is None:
-                await instances.add(
-                    InstanceRow(
-                        id=order.instance_id,
-                        customer_id=order.customer_id,
-                        partner_id=order.partner_id,
-                        product_id=order.product_id,
-                        plan_id=order.plan_id,
-                        base_order_id=order.id,
-                        status=InstanceStatus.active.value,
-                        created_at=now,
-                    )
-                )
-            elif instance is None or instance.status != InstanceStatus.active.value:
-                # The instance ended while the license was being minted.
-                entries = await self._mark_refunded(
-                    session, order, order.amount_minor, INSTANCE_ENDED_REASON, now
-                )
-            if not entries:
-                order.status = OrderStatus.fulfilled.value
-                order.license_id = minted.id
-                order.fulfilled_at = order.updated_at = now
-                if not order.requires_acceptance:
-                    order.status = OrderStatus.completed.value
-                    order.completed_at = now
+            entries = await self._record_fulfilment(session, order, minted, utcnow())
         await self._deliver(entries)
+
+    async def _mint(self, order: OrderRow, *, paid_at: datetime) -> License:
+        """Ask license for the order's license (idempotent per order)."""
+        is_new = order.type == OrderType.new.value
+        return await self.license.mint(
+            order_id=order.id,
+            instance_id=order.instance_id,
+            customer_id=order.customer_id,
+            partner_id=order.partner_id,
+            product_id=order.product_id,
+            level="base" if is_new else "addon",
+            plan_id=order.plan_id,
+            addon_id=order.addon_id,
+            quantity=order.quantity,
+            entitlements=dict(order.entitlements),
+            valid_from=paid_at,
+            valid_until=term_end(paid_at, order.cycle),
+            requires_acceptance=order.requires_acceptance,
+            acceptance_days=order.acceptance_days,
+        )
+
+    async def _record_fulfilment(
+        self, session: AsyncSession, order: OrderRow, minted: License, now: datetime
+    ) -> list[str]:
+        """Under the order's lock, a paid order's minted license: the order fulfilled (or
+        completed), a `new` order's instance created; refunded instead if the instance
+        ended meanwhile. The outbox entries to deliver."""
+        instances = InstanceRepository(session)
+        instance = await instances.get(order.instance_id, for_update=True)
+        if order.type == OrderType.new.value and instance is None:
+            await instances.add(
+                InstanceRow(
+                    id=order.instance_id,
+                    customer_id=order.customer_id,
+                    partner_id=order.partner_id,
+                    product_id=order.product_id,
+                    plan_id=order.plan_id,
+                    base_order_id=order.id,
+                    status=InstanceStatus.active.value,
+                    created_at=now,
+                )
+            )
+        elif instance is None or instance.status != InstanceStatus.active.value:
+            # The instance ended while the license was being minted.
+            return await self._mark_refunded(
+                session, order, order.amount_minor, INSTANCE_ENDED_REASON, now
+            )
+        order.status = OrderStatus.fulfilled.value
+        order.license_id = minted.id
+        order.fulfilled_at = order.updated_at = now
+        if not order.requires_acceptance:
+            order.status = OrderStatus.completed.value
+            order.completed_at = now
+        return []
 
     async def _refund_unfulfillable(self, order_id: str) -> None:
         """Refund a paid add-on order whose instance ended before its license was minted."""

@@ -1,20 +1,23 @@
 """Idempotency keys on a real database (the review service's, built by its migrations)."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
-from services.review.db.models import Base, idempotency_records
+from services.review.db.models import Base, idempotency_records, outbox
 from shared.clock import utcnow
 from shared.db import Database
 from shared.idempotency import (
+    Attempt,
     IdempotencyInProgressError,
     IdempotencyKeyReusedError,
     IdempotencyStore,
+    idempotent_call,
     idempotent_response,
 )
 from shared.problems import ConflictError, ServiceUnavailableError
@@ -144,3 +147,104 @@ async def test_a_dead_claim_is_taken_over_with_the_same_resource_id(
 
     assert claim.resource_id == "res_1"
     assert not claim.replay
+
+
+# -- the key inside the work's own transactions (`idempotent_call`) ---------------------------
+
+
+class Recorded(BaseModel):
+    id: str
+    attempt: int
+
+
+class RecordingWork:
+    """Work whose only effect is a row written in the transaction that completes the key."""
+
+    def __init__(self, store: IdempotencyStore, *, claim: bool, delay: float = 0.0) -> None:
+        self.store = store
+        self.claim = claim
+        self.delay = delay
+        self.calls = 0
+
+    async def __call__(self, attempt: Attempt[Recorded]) -> Recorded:
+        async with self.store.sessionmaker() as session, session.begin():
+            if self.claim:
+                await attempt.claim(session)
+            else:
+                await attempt.check(session)
+        self.calls += 1  # got past the key
+        number = self.calls
+        await asyncio.sleep(self.delay)
+        async with self.store.sessionmaker() as session, session.begin():
+            await session.execute(
+                insert(outbox).values(
+                    id=f"{attempt.resource_id}-{number}",
+                    topic="made",
+                    payload={},
+                    created_at=utcnow(),
+                    available_at=utcnow(),
+                    attempts=0,
+                )
+            )
+            result = Recorded(id=attempt.resource_id, attempt=number)
+            await attempt.complete(session, result)
+        return result
+
+
+async def keyed_call(store: IdempotencyStore, work: RecordingWork, new_id: str) -> Response:
+    return await idempotent_call(
+        store,
+        principal="acme",
+        key="k",
+        request=("POST", "/v1/things", {"a": 1}),
+        new_resource_id=new_id,
+        status_code=201,
+        render=lambda result: result,
+        work=work,
+    )
+
+
+async def rows_written(store: IdempotencyStore) -> int:
+    async with store.sessionmaker() as session:
+        return len((await session.execute(select(outbox.c.id))).all())
+
+
+@pytest.mark.parametrize("claim", [True, False], ids=["claim", "check"])
+async def test_concurrent_duplicates_write_once_and_answer_alike(
+    store: IdempotencyStore, claim: bool
+) -> None:
+    work = RecordingWork(store, claim=claim, delay=0.05)
+
+    responses = await asyncio.gather(*(keyed_call(store, work, f"r{i}") for i in range(6)))
+    replay = await keyed_call(store, work, "r9")
+
+    assert await rows_written(store) == 1
+    assert len({r.body for r in responses} | {replay.body}) == 1
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    if claim:
+        assert work.calls == 1  # the others waited for the claim, then replayed
+    else:
+        assert work.calls > 1  # they all went ahead; all but one rolled back
+
+
+async def test_a_checked_key_writes_nothing_before_it_completes(store: IdempotencyStore) -> None:
+    async def fail_after_check(attempt: Attempt[Recorded]) -> Recorded:
+        async with store.sessionmaker() as session, session.begin():
+            await attempt.check(session)
+        raise ServiceUnavailableError("down")
+
+    with pytest.raises(ServiceUnavailableError):
+        await idempotent_call(
+            store,
+            principal="acme",
+            key="k",
+            request=("POST", "/v1/things", {"a": 1}),
+            new_resource_id="r1",
+            status_code=201,
+            render=lambda result: result,
+            work=fail_after_check,
+        )
+    retry = await keyed_call(store, RecordingWork(store, claim=False), "r2")
+
+    assert retry.status_code == 201
+    assert json.loads(bytes(retry.body)) == {"id": "r2", "attempt": 1}

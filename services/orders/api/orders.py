@@ -45,6 +45,7 @@ from shared.idempotency import (
     IdempotencyInProgressError,
     IdempotencyKey,
     IdempotencyKeyReusedError,
+    idempotent_call,
     idempotent_response,
 )
 from shared.ids import new_id
@@ -127,17 +128,15 @@ async def create_order(
         quote = await orders.quote(customer, request)
         return JSONResponse(OrderQuote.of(quote).model_dump(mode="json"))
 
-    async def work(order_id: str) -> Order:
-        return Order.of(await orders.place(customer, request, order_id))
-
-    return await idempotent_response(
+    return await idempotent_call(
         idempotency,
         principal=customer.sub,
         key=idempotency_key,
         request=("POST", "/v1/orders", body.model_dump(mode="json")),
         new_resource_id=new_id("ord"),
         status_code=status.HTTP_201_CREATED,
-        work=work,
+        render=Order.of,
+        work=lambda attempt: orders.place(customer, request, attempt),
     )
 
 
@@ -209,17 +208,15 @@ async def pay_order(
     idempotency: Idempotency,
     idempotency_key: PayIdempotencyKey = None,
 ) -> Response:
-    async def work(payment_id: str) -> Order:
-        return Order.of(await orders.pay(customer, order_id, payment_id))
-
-    return await idempotent_response(
+    return await idempotent_call(
         idempotency,
         principal=customer.sub,
         key=idempotency_key,
         request=("POST", f"/v1/orders/{order_id}/pay", None),
         new_resource_id=new_id("pay"),
         status_code=_pay_status,
-        work=work,
+        render=Order.of,
+        work=lambda attempt: orders.pay(customer, order_id, attempt),
     )
 
 

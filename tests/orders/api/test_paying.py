@@ -12,6 +12,7 @@ from services.license.db.models import LicenseRow
 from services.orders.db.models import OrderRow, PaymentRow
 from services.orders.payments import ChargeResult
 from services.orders.settings import OrdersSettings
+from shared.outbox import Outbox
 from tests.catalog.factories import CatalogDriver
 from tests.orders.factories import (
     LicenseReader,
@@ -57,7 +58,10 @@ class FlakyProvider:
 
 
 async def test_paying_settles_and_fulfils_at_once(
-    catalog_driver: CatalogDriver, shop: OrdersDriver, licenses: LicenseReader
+    catalog_driver: CatalogDriver,
+    shop: OrdersDriver,
+    licenses: LicenseReader,
+    orders_app: FastAPI,
 ) -> None:
     listing = await publish(catalog_driver)
     order = await shop.placed(new_order(listing.product_id, listing.plan_id))
@@ -77,6 +81,8 @@ async def test_paying_settles_and_fulfils_at_once(
     assert license["order_id"] == order["id"]
     assert license["instance_id"] == order["instance_id"]
     assert license["mode"] == "acceptance"
+    relay: Outbox = orders_app.state.outbox
+    assert await relay.pending_count() == 0  # nothing left to resume or fulfil
     again = await shop.pay(order["id"])
     assert_problem(again, 409, "order_not_payable")
 
