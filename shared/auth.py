@@ -27,6 +27,9 @@ ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a JWT type, not a secret)
 ALGORITHM = "EdDSA"
 DEFAULT_TTL_SECONDS = 3600
 MAX_TTL_SECONDS = 30 * 24 * 3600
+# Verified access tokens remembered per process, and for how long at most (see `verify`).
+VERIFIED_TOKENS = 4096
+VERIFIED_SECONDS = 60.0
 
 
 class Role(StrEnum):
@@ -94,6 +97,7 @@ class AccessTokenVerifier:
         self._public_key = public_key
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self._leeway = leeway_seconds
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
     def from_files(
@@ -114,7 +118,24 @@ class AccessTokenVerifier:
         )
 
     def verify(self, token: str) -> Principal:
-        """Return the principal of a valid access token, or raise `InvalidTokenError`."""
+        """Return the principal of a valid access token, or raise `InvalidTokenError`.
+
+        A token verified once is remembered (at most `VERIFIED_TOKENS` of them), so a client
+        that sends the same token on every request costs one signature check per
+        `VERIFIED_SECONDS`, not one per request; it is still refused once it expires. The
+        remembered answer lasts no longer than a cached JWKS key would.
+        """
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and now < known[1]:
+            return known[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (principal, min(expires + self._leeway, now + VERIFIED_SECONDS))
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
             if str(header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
@@ -148,7 +169,7 @@ class AccessTokenVerifier:
             raise InvalidTokenError(
                 "The access token's subject must be 1 to 200 printable characters."
             )
-        return Principal(sub=sub, role=role)
+        return Principal(sub=sub, role=role), float(claims["exp"])
 
 
 class ServiceTokenSource:

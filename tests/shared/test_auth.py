@@ -289,3 +289,57 @@ def test_service_tokens_are_reused_until_close_to_expiry(
 
     assert source.token() == first
     assert verifier.verify(first) == Principal(sub="review", role=Role.service)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(
+    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = int(time.time())
+    token = signed(issuer_key, claims(iat=now, nbf=now, exp=now + 40))
+    checks = 0
+    real_decode = jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        nonlocal checks
+        checks += 1
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    assert verifier.verify(token) == verifier.verify(token) == Principal("acme", Role.partner)
+    assert checks == 1
+
+    # Past exp + leeway (30 s) the remembered answer is gone: the token is checked again
+    # (and PyJWT, on its own clock, refuses it once it has really expired).
+    monkeypatch.setattr(time, "time", lambda: now + 71.0)
+    verifier.verify(token)
+    assert checks == 2
+
+
+def test_a_remembered_token_is_checked_again_after_a_minute(
+    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = int(time.time())
+    token = signed(issuer_key, claims(iat=now, nbf=now, exp=now + 3600))
+    verifier.verify(token)
+    checks = 0
+    real_decode = jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        nonlocal checks
+        checks += 1
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    monkeypatch.setattr(time, "time", lambda: now + 61.0)
+
+    assert verifier.verify(token).sub == "acme"
+    assert checks == 1
+
+
+def test_a_refused_token_is_not_remembered(
+    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey
+) -> None:
+    token = signed(Ed25519PrivateKey.generate(), claims())
+
+    refused(verifier, token)
+    refused(verifier, token)
