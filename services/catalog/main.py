@@ -39,9 +39,12 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
         app.state.live_reads = LiveProductReads(app.state.db, render=_render_live)
         app.state.verifier = AccessTokenVerifier.from_settings(settings)
+        # On PostgreSQL: one LISTEN connection that keeps the product memory fresh.
+        await app.state.live_reads.start()
         try:
             yield
         finally:
+            await app.state.live_reads.close()
             await app.state.db.dispose()
 
     return create_service_app(

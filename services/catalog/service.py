@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.db.models import DocumentRow, LiveProductRow, ProductRow, RevisionRow
 from services.catalog.db.repositories import (
+    LIVE_PRODUCT_CHANNEL,
     DocumentRepository,
     LiveProductRepository,
     ProductRepository,
@@ -50,6 +51,7 @@ from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.db import Database
 from shared.ids import new_id
+from shared.notifications import NotificationListener, asyncpg_connect_args
 from shared.pagination import PageRequest
 
 
@@ -86,8 +88,11 @@ class Published:
 class CatalogService:
     """Use cases of the catalog, one transaction each."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, *, live_reads: "LiveProductReads | None" = None
+    ) -> None:
         self.session = session
+        self.live_reads = live_reads
         self.products = ProductRepository(session)
         self.revisions = RevisionRepository(session)
         self.live = LiveProductRepository(session)
@@ -278,7 +283,18 @@ class CatalogService:
         return _frozen(revision)
 
     async def publish(self, product_id: str, number: int) -> Published:
-        """Make revision `number` live and unlock the draft. Idempotent."""
+        """Make revision `number` live and unlock the draft. Idempotent.
+
+        Every catalog process hears of it through NOTIFY, sent only if the transaction commits;
+        this process forgets its rendering at once, so it never answers with the older one.
+        """
+        try:
+            return await self._publish(product_id, number)
+        finally:
+            if self.live_reads is not None:
+                self.live_reads.forget(product_id)
+
+    async def _publish(self, product_id: str, number: int) -> Published:
         async with self.session.begin():
             row = await self.products.get(product_id, for_update=True)
             if row is None:
@@ -326,6 +342,7 @@ class CatalogService:
                     if a.agreement and a.agreement.document_id
                 }
             )
+            await self.live.announce_change(product_id)
         return Published(number, now)
 
     async def unlock(self, product_id: str, submission_id: str) -> ProductRow:
@@ -434,12 +451,23 @@ def _frozen(revision: RevisionRow) -> Frozen:
 
 
 class LiveProductReads:
-    """The public product read, answered from memory while the product's live revision stays.
+    """The public product read, answered from memory and kept fresh by PostgreSQL NOTIFY.
 
-    A published revision never changes, so its rendering (`render`: the API's JSON) is kept
-    per product. Every read still asks the database which revision is live, in one small query
-    outside any ORM session, so a publication made through any replica is seen at once. At most
-    `size` products are kept; the memory is cleared when full. One object per process.
+    A published revision never changes, so its rendering (`render`: the API's JSON) is kept per
+    product. On PostgreSQL every transaction that changes a product's public view (publication)
+    sends the product id on `LIVE_PRODUCT_CHANNEL`, delivered on commit; each process LISTENs
+    on a connection of its own (`start`) and forgets that product when told, and the process
+    that published forgets it right after its commit (`CatalogService.publish`). So while the
+    listener is healthy a kept product is served with no query at all, and a publication made
+    through another replica is seen within milliseconds.
+
+    Memory is trusted only while the listener is healthy (see `shared.notifications`). Before
+    it is connected, after it is lost, and on SQLite (no NOTIFY), every read asks the database
+    which revision is live, in one small query outside any ORM session, and serves the kept
+    rendering only if it is that revision. Each (re)connection clears the memory, since
+    notifications may have been missed meanwhile. A read that raced an invalidation does not
+    keep what it read (`_generation`). "Not found" is never kept. At most `size` products are
+    kept; the memory is cleared when full. One object per process.
     """
 
     def __init__(
@@ -449,21 +477,63 @@ class LiveProductReads:
         self._render = render
         self._size = size
         self._rendered: dict[str, tuple[tuple[int, datetime], bytes]] = {}
+        # Bumped by every invalidation: a read that began before one must not keep its result.
+        self._generation = 0
+        self.listener: NotificationListener | None = None
+
+    async def start(self) -> None:
+        """Listen for changes on PostgreSQL (asyncpg); elsewhere every read checks the head."""
+        if self._db.engine.dialect.driver != "asyncpg" or self.listener is not None:
+            return
+        self.listener = NotificationListener(
+            asyncpg_connect_args(self._db.engine),
+            LIVE_PRODUCT_CHANNEL,
+            on_notification=self.forget,
+            on_listening=self.clear,
+        )
+        self.listener.start()
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self.listener is not None:
+            await self.listener.close()
+
+    @property
+    def memory_trusted(self) -> bool:
+        """Whether a kept rendering is served without asking the database."""
+        return self.listener is not None and self.listener.healthy
+
+    def forget(self, product_id: str) -> None:
+        """Drop a product's rendering: its public view has changed."""
+        self._generation += 1
+        self._rendered.pop(product_id, None)
+
+    def clear(self) -> None:
+        """Drop every rendering: changes may have gone unheard."""
+        self._generation += 1
+        self._rendered.clear()
 
     async def get(self, product_id: str) -> bytes:
         """The live product, rendered; `ProductNotFoundError` while nothing is live."""
-        async with self._db.read_engine.connect() as conn:
-            head = await LiveProductRepository.head(conn, product_id)
-        if head is None:
-            raise ProductNotFoundError(f"No live product {product_id}.")
-        kept = self._rendered.get(product_id)
-        if kept is not None and kept[0] == head:
-            return kept[1]
+        generation = self._generation
+        if self.memory_trusted:
+            kept = self._rendered.get(product_id)
+            if kept is not None:
+                return kept[1]
+        else:
+            async with self._db.read_engine.connect() as conn:
+                head = await LiveProductRepository.head(conn, product_id)
+            if head is None:
+                raise ProductNotFoundError(f"No live product {product_id}.")
+            kept = self._rendered.get(product_id)
+            if kept is not None and kept[0] == head:
+                return kept[1]
         async with self._db.read_sessionmaker() as session:
             row = await CatalogService(session).get_live(product_id)
         body = self._render(row)
-        if len(self._rendered) >= self._size:
-            self._rendered.clear()
-        # Kept under what was rendered: a newer revision may have gone live since the head.
-        self._rendered[product_id] = ((row.revision, row.published_at), body)
+        if generation == self._generation:
+            if len(self._rendered) >= self._size:
+                self._rendered.clear()
+            # Kept under what was rendered: a newer revision may have gone live since the head.
+            self._rendered[product_id] = ((row.revision, row.published_at), body)
         return body

@@ -14,7 +14,7 @@ async def catalog_service(request: Request) -> AsyncIterator[CatalogService]:
     # A GET only reads: on SQLite its transaction then needn't hold or wait for the write lock.
     sessions = db.read_sessionmaker if request.method in ("GET", "HEAD") else db.sessionmaker
     async with sessions() as session:
-        yield CatalogService(session)
+        yield CatalogService(session, live_reads=request.app.state.live_reads)
 
 
 async def live_product_reads(request: Request) -> LiveProductReads:

@@ -3,12 +3,15 @@
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import undefer
 
 from services.catalog.db.models import DocumentRow, LiveProductRow, ProductRow, RevisionRow
 from shared.pagination import PageRequest
+
+# The PostgreSQL NOTIFY channel on which a product id is sent when its public view changes.
+LIVE_PRODUCT_CHANNEL = "catalog_live_products"
 
 
 class ProductRepository:
@@ -69,6 +72,11 @@ class LiveProductRepository:
     async def save(self, row: LiveProductRow) -> None:
         await self.session.merge(row)
         await self.session.flush()
+
+    async def announce_change(self, product_id: str) -> None:
+        """Notify every catalog process when this transaction commits (PostgreSQL only)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_notify(LIVE_PRODUCT_CHANNEL, product_id)))
 
     async def search(
         self,

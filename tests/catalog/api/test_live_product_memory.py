@@ -1,0 +1,333 @@
+"""The public product read from memory: when memory is trusted, and how it is kept fresh.
+
+Memory is probed by changing `live_products` behind the service's back (no NOTIFY, no local
+invalidation): a read that still shows the old `published_at` came from memory, one that shows
+the new value asked the database. Waits poll with a deadline, never a fixed sleep.
+
+The tests marked `postgres` run two catalog apps on one database, as two replicas would run.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text, update
+
+import shared.notifications
+from services.catalog.db.models import LiveProductRow
+from services.catalog.main import _render_live, create_app
+from services.catalog.service import LiveProductReads
+from services.catalog.settings import CatalogSettings
+from shared.clock import utcnow
+from shared.db import Database
+from tests.catalog.factories import CatalogDriver
+from tests.conftest import POSTGRES_URL
+
+postgres = pytest.mark.skipif(not POSTGRES_URL, reason="NOTIFY needs PostgreSQL")
+
+DEADLINE_SECONDS = 10.0
+
+
+class StaysHealthy:
+    """A listener that is always healthy and never hears anything."""
+
+    healthy = True
+
+    async def close(self) -> None:
+        pass
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str) -> float:
+    """Poll `check` until it holds; the seconds it took."""
+    started = time.monotonic()
+    while True:
+        result = check()
+        if result if isinstance(result, bool) else await result:
+            return time.monotonic() - started
+        if time.monotonic() - started > DEADLINE_SECONDS:
+            raise AssertionError(f"timed out waiting until {what}")
+        await asyncio.sleep(0.01)
+
+
+def reads_of(app: FastAPI) -> LiveProductReads:
+    reads: LiveProductReads = app.state.live_reads
+    return reads
+
+
+async def live(client: httpx.AsyncClient, product_id: str) -> dict[str, Any]:
+    response = await client.get(f"/v1/products/{product_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def next_revision(driver: CatalogDriver, product_id: str, number: int) -> None:
+    """Edit the draft, submit it as revision `number` and publish it."""
+    response = await driver.client.patch(
+        f"/v1/products/{product_id}/draft",
+        json={"description": f"Revision {number}."},
+        headers=driver.auth,
+    )
+    assert response.status_code == 200, response.text
+    assert await driver.go_live(product_id, f"sub_{number}") == number
+
+
+async def change_behind_the_service(db: Database, product_id: str) -> str:
+    """Move `published_at` in the database with no notification; the new value, as JSON."""
+    moved = utcnow().replace(microsecond=0) + timedelta(days=1)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            update(LiveProductRow)
+            .where(LiveProductRow.product_id == product_id)
+            .values(published_at=moved)
+        )
+    return moved.isoformat().replace("+00:00", "Z")
+
+
+def same_instant(a: str, b: str) -> bool:
+    return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+
+
+# -- on every database -------------------------------------------------------------------------
+
+
+async def test_the_publishing_replica_serves_its_publication_at_once(
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+) -> None:
+    # Trusted memory that hears no notification: only the publisher's own invalidation helps.
+    reads = reads_of(catalog_app)
+    await reads.close()
+    reads.listener = StaysHealthy()  # type: ignore[assignment]
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    assert (await live(catalog, product["id"]))["revision"] == 1
+
+    await next_revision(driver, product["id"], 2)
+
+    assert (await live(catalog, product["id"]))["revision"] == 2
+
+
+async def test_trusted_memory_answers_without_the_database(
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+) -> None:
+    reads = reads_of(catalog_app)
+    await reads.close()
+    reads.listener = StaysHealthy()  # type: ignore[assignment]
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    before = (await live(catalog, product["id"]))["published_at"]
+
+    await change_behind_the_service(catalog_app.state.db, product["id"])
+
+    assert (await live(catalog, product["id"]))["published_at"] == before
+
+
+async def test_without_a_healthy_listener_every_read_asks_the_database(
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+) -> None:
+    reads = reads_of(catalog_app)
+    await reads.close()  # on SQLite there is no listener in the first place
+    assert not reads.memory_trusted
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    await live(catalog, product["id"])
+
+    moved = await change_behind_the_service(catalog_app.state.db, product["id"])
+
+    assert same_instant((await live(catalog, product["id"]))["published_at"], moved)
+
+
+async def test_a_read_that_raced_an_invalidation_does_not_keep_what_it_read(
+    catalog_app: FastAPI, driver: CatalogDriver
+) -> None:
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    db: Database = catalog_app.state.db
+    fetched, release = asyncio.Event(), asyncio.Event()
+
+    @asynccontextmanager
+    async def held_session() -> AsyncIterator[Any]:
+        async with db.read_sessionmaker() as session:
+            yield session
+        fetched.set()
+        await release.wait()
+
+    held_db: Any = SimpleNamespace(
+        engine=db.engine, read_engine=db.read_engine, read_sessionmaker=held_session
+    )
+    reads = LiveProductReads(held_db, render=_render_live)
+    reads.listener = StaysHealthy()  # type: ignore[assignment]
+
+    # The read has fetched revision 1; revision 2 goes live (and is announced) before it ends.
+    racing = asyncio.create_task(reads.get(product["id"]))
+    await asyncio.wait_for(fetched.wait(), DEADLINE_SECONDS)
+    fetched.clear()
+    await next_revision(driver, product["id"], 2)
+    reads.forget(product["id"])
+    release.set()
+    assert b'"revision":1' in await racing
+
+    assert b'"revision":2' in await reads.get(product["id"])
+
+
+async def test_an_unpublished_product_is_not_found_and_then_found_once_live(
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+) -> None:
+    reads = reads_of(catalog_app)
+    await reads.close()
+    reads.listener = StaysHealthy()  # type: ignore[assignment]
+    product, _, _ = await driver.listing()
+    assert (await catalog.get(f"/v1/products/{product['id']}")).status_code == 404
+
+    await driver.go_live(product["id"])
+
+    assert (await live(catalog, product["id"]))["revision"] == 1
+
+
+# -- two replicas on PostgreSQL ----------------------------------------------------------------
+
+
+@pytest.fixture
+async def replica_b(catalog_settings: CatalogSettings) -> AsyncIterator[FastAPI]:
+    """A second catalog app on the same database (`catalog_app` is replica A)."""
+    app = create_app(catalog_settings)
+    async with LifespanManager(app):
+        yield app
+
+
+@pytest.fixture
+async def catalog_b(replica_b: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=replica_b)
+    async with httpx.AsyncClient(transport=transport, base_url="http://catalog-b.test") as client:
+        yield client
+
+
+@pytest.fixture
+def hold_reconnects(monkeypatch: pytest.MonkeyPatch) -> Iterator[asyncio.Event]:
+    """Listeners that lose their connection can't reconnect until the event is set."""
+    release = asyncio.Event()
+    real_connect = shared.notifications.connect
+
+    async def held_connect(args: dict[str, Any]) -> Any:
+        await release.wait()
+        return await real_connect(args)
+
+    monkeypatch.setattr(shared.notifications, "connect", held_connect)
+    yield release
+    release.set()
+
+
+async def both_trusted(*apps: FastAPI) -> None:
+    await eventually(
+        lambda: all(reads_of(app).memory_trusted for app in apps), "the listeners are up"
+    )
+
+
+@postgres
+async def test_a_publication_through_one_replica_reaches_the_other_through_notify(
+    catalog_app: FastAPI,
+    replica_b: FastAPI,
+    catalog: httpx.AsyncClient,
+    catalog_b: httpx.AsyncClient,
+    driver: CatalogDriver,
+) -> None:
+    await both_trusted(catalog_app, replica_b)
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    assert (await live(catalog, product["id"]))["revision"] == 1
+    assert (await live(catalog_b, product["id"]))["revision"] == 1
+
+    await next_revision(driver, product["id"], 2)
+
+    assert (await live(catalog, product["id"]))["revision"] == 2  # the publisher: no wait
+    waited = await eventually(
+        lambda: _revision_is(catalog_b, product["id"], 2), "replica B serves revision 2"
+    )
+    assert waited < DEADLINE_SECONDS
+    assert reads_of(replica_b).memory_trusted
+
+
+@postgres
+async def test_first_publication_is_seen_by_replicas_that_answered_404(
+    catalog_app: FastAPI,
+    replica_b: FastAPI,
+    catalog: httpx.AsyncClient,
+    catalog_b: httpx.AsyncClient,
+    driver: CatalogDriver,
+) -> None:
+    await both_trusted(catalog_app, replica_b)
+    product, _, _ = await driver.listing()
+    for client in (catalog, catalog_b):
+        assert (await client.get(f"/v1/products/{product['id']}")).status_code == 404
+
+    await driver.go_live(product["id"])
+
+    assert (await live(catalog, product["id"]))["revision"] == 1  # the publisher: no wait
+    await eventually(lambda: _found(catalog_b, product["id"]), "replica B serves the new product")
+
+
+@postgres
+async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_back(
+    catalog_app: FastAPI,
+    replica_b: FastAPI,
+    catalog_b: httpx.AsyncClient,
+    driver: CatalogDriver,
+    hold_reconnects: asyncio.Event,
+) -> None:
+    await both_trusted(catalog_app, replica_b)
+    reads_b = reads_of(replica_b)
+    db: Database = catalog_app.state.db
+    read_during_outage = (await driver.listing())[0]
+    untouched_during_outage = (await driver.listing())[0]
+    for product in (read_during_outage, untouched_during_outage):
+        await driver.go_live(product["id"])
+        assert (await live(catalog_b, product["id"]))["revision"] == 1
+
+    # B's listener is killed and can't come back yet: B must stop trusting its memory.
+    assert reads_b.listener is not None
+    pid = reads_b.listener.server_pid
+    async with db.engine.connect() as conn:
+        assert (
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        ).scalar()
+    await eventually(lambda: not reads_b.memory_trusted, "replica B distrusts its memory")
+
+    # Publications through A while B hears nothing: B reads the database, right away.
+    for product in (read_during_outage, untouched_during_outage):
+        await next_revision(driver, product["id"], 2)
+    assert (await live(catalog_b, read_during_outage["id"]))["revision"] == 2
+    moved = await change_behind_the_service(db, read_during_outage["id"])
+    assert same_instant((await live(catalog_b, read_during_outage["id"]))["published_at"], moved)
+    assert not reads_b.memory_trusted
+
+    # Back: memory is cleared (what B kept of the other product went stale unheard)...
+    hold_reconnects.set()
+    await eventually(lambda: reads_b.memory_trusted, "replica B's listener is back")
+    assert reads_b.listener.server_pid not in (None, pid)
+    assert (await live(catalog_b, untouched_during_outage["id"]))["revision"] == 2
+
+    # ...then used again: a change behind the service's back goes unseen...
+    kept = (await live(catalog_b, read_during_outage["id"]))["published_at"]
+    await change_behind_the_service(db, read_during_outage["id"])
+    assert (await live(catalog_b, read_during_outage["id"]))["published_at"] == kept
+
+    # ...and a publication through A reaches B through the new connection.
+    await next_revision(driver, read_during_outage["id"], 3)
+    await eventually(
+        lambda: _revision_is(catalog_b, read_during_outage["id"], 3), "replica B serves revision 3"
+    )
+
+
+async def _found(client: httpx.AsyncClient, product_id: str) -> bool:
+    return (await client.get(f"/v1/products/{product_id}")).status_code == 200
+
+
+async def _revision_is(client: httpx.AsyncClient, product_id: str, revision: int) -> bool:
+    return bool((await live(client, product_id))["revision"] == revision)
