@@ -206,8 +206,11 @@ class Outbox:
                 claimed = 0
             if claimed < self.batch_size:
                 self._wake.clear()
+                # `asyncio.timeout`, not `wait_for`: on 3.11 `wait_for` swallows a cancellation
+                # that lands as the event fires, and `stop` would then wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._wake.wait()
 
     async def _claim(self, entry_id: str | None = None) -> Sequence[Entry]:
         c = self.table.c
