@@ -33,6 +33,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     select,
     update,
@@ -125,6 +126,14 @@ class IdempotencyStore:
         self.sessionmaker = sessionmaker
         self.lease = timedelta(seconds=lease_seconds)
         self.wait_seconds = wait_seconds
+        c = table.c
+        self._record = select(table).where(
+            c.principal == bindparam("principal"), c.key == bindparam("key")
+        )
+        self._insert_new_by_dialect = {
+            "postgresql": postgresql_insert(table).on_conflict_do_nothing(),
+            "sqlite": sqlite_insert(table).on_conflict_do_nothing(),
+        }
 
     async def claim(
         self, principal: str, key: str, fingerprint: str, new_resource_id: str
@@ -191,10 +200,8 @@ class IdempotencyStore:
         self, session: AsyncSession, principal: str, key: str, fingerprint: str
     ) -> Claim | None:
         """The key's record as the caller's transaction sees it, without taking it."""
-        c = self.table.c
-        row = (
-            await session.execute(select(self.table).where(c.principal == principal, c.key == key))
-        ).one_or_none()
+        result = await session.execute(self._record, {"principal": principal, "key": key})
+        row = result.one_or_none()
         if row is None:
             return None
         if row.fingerprint != fingerprint:
@@ -293,12 +300,8 @@ class IdempotencyStore:
     async def _insert_new(self, session: AsyncSession, **values: Any) -> bool:
         """Insert a record unless the key has one (never an error that aborts the
         transaction); True if this inserted it."""
-        dialect = session.get_bind().dialect.name
-        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        result = await session.execute(
-            insert_(self.table).values(**values).on_conflict_do_nothing()
-        )
-        return rowcount(result) == 1
+        statement = self._insert_new_by_dialect[session.get_bind().dialect.name]
+        return rowcount(await session.execute(statement, values)) == 1
 
 
 class Replay(Exception):

@@ -108,6 +108,7 @@ class Outbox:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.claim_grace = timedelta(seconds=claim_grace_seconds)
+        self._insert = insert(table)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -129,15 +130,16 @@ class Outbox:
         entry_id = new_id("obx")
         now = utcnow()
         await session.execute(
-            insert(self.table).values(
-                id=entry_id,
-                topic=topic,
-                payload=payload,
-                created_at=now,
-                available_at=now
+            self._insert,
+            {
+                "id": entry_id,
+                "topic": topic,
+                "payload": payload,
+                "created_at": now,
+                "available_at": now
                 + (self.claim_grace if delay_seconds is None else timedelta(seconds=delay_seconds)),
-                attempts=0,
-            )
+                "attempts": 0,
+            },
         )
         return entry_id
 

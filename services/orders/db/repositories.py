@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.db.models import InstanceRow, OrderRow, PaymentRow, WebhookEventRow
@@ -10,16 +10,42 @@ from services.orders.domain.model import OrderStatus, OrderType, PaymentStatus
 from services.orders.domain.order import HOLDING, LICENSED
 from shared.pagination import PageRequest
 
+# The statements of the purchase path, built once: building and hashing a statement on every
+# call costs about as much CPU as executing it.
+_ORDER = select(OrderRow).where(OrderRow.id == bindparam("order_id"))
+_ORDER_LOCKED = _ORDER.with_for_update()
+_PAYMENT = select(PaymentRow).where(PaymentRow.id == bindparam("payment_id"))
+_PAYMENT_LOCKED = _PAYMENT.with_for_update()
+_PAYMENT_IN_PROGRESS = select(PaymentRow).where(
+    PaymentRow.order_id == bindparam("order_id"),
+    PaymentRow.status == PaymentStatus.initiated.value,
+)
+_INSTANCE = select(InstanceRow).where(InstanceRow.id == bindparam("instance_id"))
+_INSTANCE_LOCKED = _INSTANCE.with_for_update()
+_PACKS_HELD = select(func.coalesce(func.sum(OrderRow.quantity), 0)).where(
+    OrderRow.instance_id == bindparam("instance_id"),
+    OrderRow.addon_id == bindparam("addon_id"),
+    OrderRow.id != bindparam("excluding"),
+    or_(
+        *(OrderRow.status == s.value for s in sorted(HOLDING)),
+        and_(
+            OrderRow.status == OrderStatus.pending_payment.value,
+            exists().where(
+                PaymentRow.order_id == OrderRow.id,
+                PaymentRow.status == PaymentStatus.initiated.value,
+            ),
+        ),
+    ),
+)
+
 
 class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, order_id: str, *, for_update: bool = False) -> OrderRow | None:
-        query = select(OrderRow).where(OrderRow.id == order_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        query = _ORDER_LOCKED if for_update else _ORDER
+        return (await self.session.execute(query, {"order_id": order_id})).scalar_one_or_none()
 
     async def add(self, row: OrderRow) -> None:
         self.session.add(row)
@@ -31,21 +57,8 @@ class OrderRepository:
         Counted: orders paid, fulfilled or completed, and unpaid orders with a payment in
         progress (so two payments racing for the last packs can't both go through).
         """
-        paying = exists().where(
-            PaymentRow.order_id == OrderRow.id,
-            PaymentRow.status == PaymentStatus.initiated.value,
-        )
-        query = select(func.coalesce(func.sum(OrderRow.quantity), 0)).where(
-            OrderRow.instance_id == instance_id,
-            OrderRow.addon_id == addon_id,
-            or_(
-                OrderRow.status.in_([s.value for s in HOLDING]),
-                and_(OrderRow.status == OrderStatus.pending_payment.value, paying),
-            ),
-        )
-        if excluding is not None:
-            query = query.where(OrderRow.id != excluding)
-        return int((await self.session.execute(query)).scalar_one())
+        params = {"instance_id": instance_id, "addon_id": addon_id, "excluding": excluding or ""}
+        return int((await self.session.execute(_PACKS_HELD, params)).scalar_one())
 
     async def licensed_addons(self, instance_id: str) -> list[OrderRow]:
         """The instance's add-on orders whose license has been minted."""
@@ -93,10 +106,9 @@ class PaymentRepository:
         self.session = session
 
     async def get(self, payment_id: str, *, for_update: bool = False) -> PaymentRow | None:
-        query = select(PaymentRow).where(PaymentRow.id == payment_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        query = _PAYMENT_LOCKED if for_update else _PAYMENT
+        result = await self.session.execute(query, {"payment_id": payment_id})
+        return result.scalar_one_or_none()
 
     async def add(self, row: PaymentRow) -> None:
         self.session.add(row)
@@ -104,10 +116,8 @@ class PaymentRepository:
 
     async def in_progress(self, order_id: str) -> PaymentRow | None:
         """The order's payment that is neither settled nor failed, if any."""
-        query = select(PaymentRow).where(
-            PaymentRow.order_id == order_id, PaymentRow.status == PaymentStatus.initiated.value
-        )
-        return (await self.session.execute(query)).scalars().first()
+        result = await self.session.execute(_PAYMENT_IN_PROGRESS, {"order_id": order_id})
+        return result.scalars().first()
 
     async def settled(self, order_id: str) -> PaymentRow | None:
         query = select(PaymentRow).where(
@@ -133,10 +143,9 @@ class InstanceRepository:
         self.session = session
 
     async def get(self, instance_id: str, *, for_update: bool = False) -> InstanceRow | None:
-        query = select(InstanceRow).where(InstanceRow.id == instance_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        query = _INSTANCE_LOCKED if for_update else _INSTANCE
+        result = await self.session.execute(query, {"instance_id": instance_id})
+        return result.scalar_one_or_none()
 
     async def add(self, row: InstanceRow) -> None:
         self.session.add(row)
