@@ -5,7 +5,9 @@ on SQLite every transaction starts with `BEGIN IMMEDIATE`, so a transaction that
 writes never fails to upgrade its lock, and writers queue on `busy_timeout` instead of erroring.
 A transaction that only reads may use `Database.read_sessionmaker` (or `read_engine`): on SQLite
 it begins with a deferred `BEGIN`, so readers neither take the write lock nor queue for it (in
-WAL mode they see the last committed state); on PostgreSQL it is the same as `sessionmaker`.
+WAL mode they see the last committed state). On PostgreSQL it sends no `BEGIN`/`COMMIT` at all
+(autocommit): under READ COMMITTED every statement takes its own snapshot even inside a
+transaction, so for reads that take no locks this changes nothing but two round trips.
 
 On PostgreSQL a pooled connection that sat idle for a while is pinged before it is handed out
 (one dropped by a database restart or an idle timeout is replaced, not given to a request); one
@@ -137,8 +139,11 @@ class Database:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size)
         self.sessionmaker = create_sessionmaker(self.engine)
-        # Same pool; only how SQLite begins a transaction differs (see the module docstring).
-        self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        # Same pool; only how a transaction begins differs (see the module docstring).
+        read_options: dict[str, Any] = {READ_ONLY_OPTION: True}
+        if self.engine.dialect.name == "postgresql":
+            read_options["isolation_level"] = "AUTOCOMMIT"
+        self.read_engine = self.engine.execution_options(**read_options)
         self.read_sessionmaker = create_sessionmaker(self.read_engine)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
