@@ -50,6 +50,13 @@ from services.catalog.errors import (
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.db import Database
+from shared.freshness import (
+    Freshness,
+    Notified,
+    SQLiteChangeCounter,
+    Unwatched,
+    sqlite_file,
+)
 from shared.ids import new_id
 from shared.notifications import NotificationListener, asyncpg_connect_args
 from shared.pagination import PageRequest
@@ -285,8 +292,9 @@ class CatalogService:
     async def publish(self, product_id: str, number: int) -> Published:
         """Make revision `number` live and unlock the draft. Idempotent.
 
-        Every catalog process hears of it through NOTIFY, sent only if the transaction commits;
-        this process forgets its rendering at once, so it never answers with the older one.
+        Every catalog process learns of it once the transaction commits (NOTIFY on PostgreSQL,
+        SQLite's change counter; see `LiveProductReads`); this process forgets its rendering at
+        once, so it never answers with the older one.
         """
         try:
             return await self._publish(product_id, number)
@@ -451,23 +459,31 @@ def _frozen(revision: RevisionRow) -> Frozen:
 
 
 class LiveProductReads:
-    """The public product read, answered from memory and kept fresh by PostgreSQL NOTIFY.
+    """The public product read, answered from memory while memory is known to be current.
 
     A published revision never changes, so its rendering (`render`: the API's JSON) is kept per
-    product. On PostgreSQL every transaction that changes a product's public view (publication)
-    sends the product id on `LIVE_PRODUCT_CHANNEL`, delivered on commit; each process LISTENs
-    on a connection of its own (`start`) and forgets that product when told, and the process
-    that published forgets it right after its commit (`CatalogService.publish`). So while the
-    listener is healthy a kept product is served with no query at all, and a publication made
-    through another replica is seen within milliseconds.
+    product, and served with no query at all while `freshness` (see `shared.freshness`) trusts
+    memory. How this process learns of other processes' commits depends on the database:
 
-    Memory is trusted only while the listener is healthy (see `shared.notifications`). Before
-    it is connected, after it is lost, and on SQLite (no NOTIFY), every read asks the database
-    which revision is live, in one small query outside any ORM session, and serves the kept
-    rendering only if it is that revision. Each (re)connection clears the memory, since
-    notifications may have been missed meanwhile. A read that raced an invalidation does not
-    keep what it read (`_generation`). "Not found" is never kept. At most `size` products are
-    kept; the memory is cleared when full. One object per process.
+    - PostgreSQL: every transaction that changes a product's public view (publication) sends
+      the product id on `LIVE_PRODUCT_CHANNEL`, delivered on commit; each process LISTENs on a
+      connection of its own and forgets that product when told, so a publication made through
+      another replica is seen within milliseconds. Memory is trusted only while the listener
+      is healthy, and each (re)connection clears it, since notifications may have been missed.
+    - SQLite, a database file: every read first reads SQLite's change counter (microseconds, no
+      hand-off to aiosqlite's thread) and clears memory if anything was committed since the
+      previous read, by any process. Any commit to the catalog's database counts, a draft edit
+      too, not only a publication: writes are rare next to reads, and a read after one costs
+      one render again.
+    - Otherwise (SQLite `:memory:`, or when the listener is down or the counter unusable),
+      every read asks the database which revision is live, in one small query outside any ORM
+      session, and serves the kept rendering only if it is that revision.
+
+    The process that published forgets the product right after its commit
+    (`CatalogService.publish`), so it never answers with the older revision. A read that raced
+    an invalidation, or (on SQLite) a commit, does not keep what it read (`_generation`). "Not
+    found" is never kept. At most `size` products are kept; the memory is cleared when full.
+    One object per process.
     """
 
     def __init__(
@@ -479,29 +495,29 @@ class LiveProductReads:
         self._rendered: dict[str, tuple[tuple[int, datetime], bytes]] = {}
         # Bumped by every invalidation: a read that began before one must not keep its result.
         self._generation = 0
-        self.listener: NotificationListener | None = None
+        self.freshness: Freshness = Unwatched()
 
     async def start(self) -> None:
-        """Listen for changes on PostgreSQL (asyncpg); elsewhere every read checks the head."""
-        if self._db.engine.dialect.driver != "asyncpg" or self.listener is not None:
+        """Learn of other processes' commits: LISTEN on PostgreSQL, a SQLite file's counter."""
+        if not isinstance(self.freshness, Unwatched):
             return
-        self.listener = NotificationListener(
-            asyncpg_connect_args(self._db.engine),
-            LIVE_PRODUCT_CHANNEL,
-            on_notification=self.forget,
-            on_listening=self.clear,
-        )
-        self.listener.start()
+        engine = self._db.engine
+        if engine.dialect.driver == "asyncpg":
+            listener = NotificationListener(
+                asyncpg_connect_args(engine),
+                LIVE_PRODUCT_CHANNEL,
+                on_notification=self.forget,
+                on_listening=self.clear,
+            )
+            listener.start()
+            self.freshness = Notified(listener)
+        elif (path := sqlite_file(engine.url)) is not None:
+            self.freshness = SQLiteChangeCounter(path, on_change=self.clear)
 
     async def close(self) -> None:
-        """Stop listening."""
-        if self.listener is not None:
-            await self.listener.close()
-
-    @property
-    def memory_trusted(self) -> bool:
-        """Whether a kept rendering is served without asking the database."""
-        return self.listener is not None and self.listener.healthy
+        """Stop watching; every later read checks the head."""
+        freshness, self.freshness = self.freshness, Unwatched()
+        await freshness.close()
 
     def forget(self, product_id: str) -> None:
         """Drop a product's rendering: its public view has changed."""
@@ -515,8 +531,10 @@ class LiveProductReads:
 
     async def get(self, product_id: str) -> bytes:
         """The live product, rendered; `ProductNotFoundError` while nothing is live."""
+        trusted = self.freshness.catch_up()
+        # Taken after catching up, which may have cleared the memory.
         generation = self._generation
-        if self.memory_trusted:
+        if trusted:
             kept = self._rendered.get(product_id)
             if kept is not None:
                 return kept[1]
@@ -531,6 +549,10 @@ class LiveProductReads:
         async with self._db.read_sessionmaker() as session:
             row = await CatalogService(session).get_live(product_id)
         body = self._render(row)
+        # A commit during this read (SQLite) clears the memory here, bumping the generation:
+        # what was read may predate it. The next read would clear it anyway; checking here
+        # keeps the rule local: nothing read across a commit is kept.
+        self.freshness.catch_up()
         if generation == self._generation:
             if len(self._rendered) >= self._size:
                 self._rendered.clear()

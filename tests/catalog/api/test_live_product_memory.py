@@ -2,15 +2,18 @@
 
 Memory is probed by changing `live_products` behind the service's back (no NOTIFY, no local
 invalidation): a read that still shows the old `published_at` came from memory, one that shows
-the new value asked the database. Waits poll with a deadline, never a fixed sleep.
+the new value asked the database. On a SQLite file every commit is seen (the change counter),
+so there memory is probed by counting the statements a read sends. Waits poll with a deadline,
+never a fixed sleep.
 
-The tests marked `postgres` run two catalog apps on one database, as two replicas would run.
+The tests marked `postgres` or `on_sqlite_file` run two catalog apps on one database, as two
+replicas (or two processes on one machine) would run.
 """
 
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -19,7 +22,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 
 import shared.notifications
 from services.catalog.db.models import LiveProductRow
@@ -28,18 +31,22 @@ from services.catalog.service import LiveProductReads
 from services.catalog.settings import CatalogSettings
 from shared.clock import utcnow
 from shared.db import Database
+from shared.freshness import Notified, SQLiteChangeCounter, Unwatched
+from shared.notifications import NotificationListener
 from tests.catalog.factories import CatalogDriver
 from tests.conftest import POSTGRES_URL
 
 postgres = pytest.mark.skipif(not POSTGRES_URL, reason="NOTIFY needs PostgreSQL")
+on_sqlite_file = pytest.mark.skipif(bool(POSTGRES_URL), reason="the change counter is SQLite's")
 
 DEADLINE_SECONDS = 10.0
 
 
-class StaysHealthy:
-    """A listener that is always healthy and never hears anything."""
+class AlwaysFresh:
+    """A freshness that always trusts memory and never learns of a change."""
 
-    healthy = True
+    def catch_up(self) -> bool:
+        return True
 
     async def close(self) -> None:
         pass
@@ -60,6 +67,16 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str) -> 
 def reads_of(app: FastAPI) -> LiveProductReads:
     reads: LiveProductReads = app.state.live_reads
     return reads
+
+
+def memory_trusted(app: FastAPI) -> bool:
+    return reads_of(app).freshness.catch_up()
+
+
+def listener_of(app: FastAPI) -> NotificationListener:
+    freshness = reads_of(app).freshness
+    assert isinstance(freshness, Notified)
+    return freshness.listener
 
 
 async def live(client: httpx.AsyncClient, product_id: str) -> dict[str, Any]:
@@ -95,6 +112,38 @@ def same_instant(a: str, b: str) -> bool:
     return datetime.fromisoformat(a) == datetime.fromisoformat(b)
 
 
+@contextmanager
+def statements_sent(db: Database) -> Iterator[list[str]]:
+    """The SQL statements sent through `db`'s engine inside the block."""
+    sent: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", on_execute)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", on_execute)
+
+
+def held_reads(db: Database) -> tuple[LiveProductReads, asyncio.Event, asyncio.Event]:
+    """Reads whose database read, once done, waits for `release`; `fetched` says it is done."""
+    fetched, release = asyncio.Event(), asyncio.Event()
+
+    @asynccontextmanager
+    async def held_session() -> AsyncIterator[Any]:
+        async with db.read_sessionmaker() as session:
+            yield session
+        fetched.set()
+        await release.wait()
+
+    held_db: Any = SimpleNamespace(
+        engine=db.engine, read_engine=db.read_engine, read_sessionmaker=held_session
+    )
+    return LiveProductReads(held_db, render=_render_live), fetched, release
+
+
 # -- on every database -------------------------------------------------------------------------
 
 
@@ -104,7 +153,7 @@ async def test_the_publishing_replica_serves_its_publication_at_once(
     # Trusted memory that hears no notification: only the publisher's own invalidation helps.
     reads = reads_of(catalog_app)
     await reads.close()
-    reads.listener = StaysHealthy()  # type: ignore[assignment]
+    reads.freshness = AlwaysFresh()
     product, _, _ = await driver.listing()
     await driver.go_live(product["id"])
     assert (await live(catalog, product["id"]))["revision"] == 1
@@ -119,7 +168,7 @@ async def test_trusted_memory_answers_without_the_database(
 ) -> None:
     reads = reads_of(catalog_app)
     await reads.close()
-    reads.listener = StaysHealthy()  # type: ignore[assignment]
+    reads.freshness = AlwaysFresh()
     product, _, _ = await driver.listing()
     await driver.go_live(product["id"])
     before = (await live(catalog, product["id"]))["published_at"]
@@ -129,12 +178,12 @@ async def test_trusted_memory_answers_without_the_database(
     assert (await live(catalog, product["id"]))["published_at"] == before
 
 
-async def test_without_a_healthy_listener_every_read_asks_the_database(
+async def test_without_trusted_memory_every_read_asks_the_database(
     catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
 ) -> None:
     reads = reads_of(catalog_app)
-    await reads.close()  # on SQLite there is no listener in the first place
-    assert not reads.memory_trusted
+    await reads.close()  # no listener, no change counter
+    assert not memory_trusted(catalog_app)
     product, _, _ = await driver.listing()
     await driver.go_live(product["id"])
     await live(catalog, product["id"])
@@ -149,21 +198,8 @@ async def test_a_read_that_raced_an_invalidation_does_not_keep_what_it_read(
 ) -> None:
     product, _, _ = await driver.listing()
     await driver.go_live(product["id"])
-    db: Database = catalog_app.state.db
-    fetched, release = asyncio.Event(), asyncio.Event()
-
-    @asynccontextmanager
-    async def held_session() -> AsyncIterator[Any]:
-        async with db.read_sessionmaker() as session:
-            yield session
-        fetched.set()
-        await release.wait()
-
-    held_db: Any = SimpleNamespace(
-        engine=db.engine, read_engine=db.read_engine, read_sessionmaker=held_session
-    )
-    reads = LiveProductReads(held_db, render=_render_live)
-    reads.listener = StaysHealthy()  # type: ignore[assignment]
+    reads, fetched, release = held_reads(catalog_app.state.db)
+    reads.freshness = AlwaysFresh()
 
     # The read has fetched revision 1; revision 2 goes live (and is announced) before it ends.
     racing = asyncio.create_task(reads.get(product["id"]))
@@ -182,7 +218,7 @@ async def test_an_unpublished_product_is_not_found_and_then_found_once_live(
 ) -> None:
     reads = reads_of(catalog_app)
     await reads.close()
-    reads.listener = StaysHealthy()  # type: ignore[assignment]
+    reads.freshness = AlwaysFresh()
     product, _, _ = await driver.listing()
     assert (await catalog.get(f"/v1/products/{product['id']}")).status_code == 404
 
@@ -191,7 +227,7 @@ async def test_an_unpublished_product_is_not_found_and_then_found_once_live(
     assert (await live(catalog, product["id"]))["revision"] == 1
 
 
-# -- two replicas on PostgreSQL ----------------------------------------------------------------
+# -- two replicas on one database -------------------------------------------------------------
 
 
 @pytest.fixture
@@ -225,9 +261,7 @@ def hold_reconnects(monkeypatch: pytest.MonkeyPatch) -> Iterator[asyncio.Event]:
 
 
 async def both_trusted(*apps: FastAPI) -> None:
-    await eventually(
-        lambda: all(reads_of(app).memory_trusted for app in apps), "the listeners are up"
-    )
+    await eventually(lambda: all(memory_trusted(app) for app in apps), "the listeners are up")
 
 
 @postgres
@@ -251,7 +285,7 @@ async def test_a_publication_through_one_replica_reaches_the_other_through_notif
         lambda: _revision_is(catalog_b, product["id"], 2), "replica B serves revision 2"
     )
     assert waited < DEADLINE_SECONDS
-    assert reads_of(replica_b).memory_trusted
+    assert memory_trusted(replica_b)
 
 
 @postgres
@@ -282,7 +316,6 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
     hold_reconnects: asyncio.Event,
 ) -> None:
     await both_trusted(catalog_app, replica_b)
-    reads_b = reads_of(replica_b)
     db: Database = catalog_app.state.db
     read_during_outage = (await driver.listing())[0]
     untouched_during_outage = (await driver.listing())[0]
@@ -291,13 +324,12 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
         assert (await live(catalog_b, product["id"]))["revision"] == 1
 
     # B's listener is killed and can't come back yet: B must stop trusting its memory.
-    assert reads_b.listener is not None
-    pid = reads_b.listener.server_pid
+    pid = listener_of(replica_b).server_pid
     async with db.engine.connect() as conn:
         assert (
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         ).scalar()
-    await eventually(lambda: not reads_b.memory_trusted, "replica B distrusts its memory")
+    await eventually(lambda: not memory_trusted(replica_b), "replica B distrusts its memory")
 
     # Publications through A while B hears nothing: B reads the database, right away.
     for product in (read_during_outage, untouched_during_outage):
@@ -305,12 +337,12 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
     assert (await live(catalog_b, read_during_outage["id"]))["revision"] == 2
     moved = await change_behind_the_service(db, read_during_outage["id"])
     assert same_instant((await live(catalog_b, read_during_outage["id"]))["published_at"], moved)
-    assert not reads_b.memory_trusted
+    assert not memory_trusted(replica_b)
 
     # Back: memory is cleared (what B kept of the other product went stale unheard)...
     hold_reconnects.set()
-    await eventually(lambda: reads_b.memory_trusted, "replica B's listener is back")
-    assert reads_b.listener.server_pid not in (None, pid)
+    await eventually(lambda: memory_trusted(replica_b), "replica B's listener is back")
+    assert listener_of(replica_b).server_pid not in (None, pid)
     assert (await live(catalog_b, untouched_during_outage["id"]))["revision"] == 2
 
     # ...then used again: a change behind the service's back goes unseen...
@@ -323,6 +355,78 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
     await eventually(
         lambda: _revision_is(catalog_b, read_during_outage["id"], 3), "replica B serves revision 3"
     )
+
+
+@on_sqlite_file
+async def test_on_a_sqlite_file_a_kept_product_is_served_without_a_query(
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+) -> None:
+    assert isinstance(reads_of(catalog_app).freshness, SQLiteChangeCounter)
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    assert (await live(catalog, product["id"]))["revision"] == 1
+
+    with statements_sent(catalog_app.state.db) as sent:
+        assert (await live(catalog, product["id"]))["revision"] == 1
+
+    assert sent == []
+
+
+@on_sqlite_file
+async def test_a_publication_through_one_process_is_served_by_the_other_at_once_on_sqlite(
+    catalog_app: FastAPI,
+    replica_b: FastAPI,
+    catalog_b: httpx.AsyncClient,
+    driver: CatalogDriver,
+) -> None:
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    assert (await live(catalog_b, product["id"]))["revision"] == 1
+    with statements_sent(replica_b.state.db) as sent:
+        assert (await live(catalog_b, product["id"]))["revision"] == 1
+    assert sent == []  # B answers from memory...
+
+    await next_revision(driver, product["id"], 2)  # ...until A commits: no wait, no polling
+
+    assert (await live(catalog_b, product["id"]))["revision"] == 2
+
+
+@on_sqlite_file
+async def test_a_read_that_raced_a_commit_on_sqlite_does_not_keep_what_it_read(
+    catalog_app: FastAPI, driver: CatalogDriver
+) -> None:
+    product, _, _ = await driver.listing()
+    await driver.go_live(product["id"])
+    # Reads of their own on the same file, which only the change counter tells of commits.
+    reads, fetched, release = held_reads(catalog_app.state.db)
+    await reads.start()
+    try:
+        # The read has fetched revision 1; revision 2 is committed by another connection
+        # before the read ends.
+        racing = asyncio.create_task(reads.get(product["id"]))
+        await asyncio.wait_for(fetched.wait(), DEADLINE_SECONDS)
+        fetched.clear()
+        await next_revision(driver, product["id"], 2)
+        release.set()
+        assert b'"revision":1' in await racing
+
+        assert b'"revision":2' in await reads.get(product["id"])
+    finally:
+        await reads.close()
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_an_in_memory_sqlite_database_keeps_the_per_read_check(url: str) -> None:
+    # Each connection to `:memory:` is a database of its own: a counter would never move.
+    db = Database(url)
+    reads = LiveProductReads(db, render=_render_live)
+    try:
+        await reads.start()
+        assert isinstance(reads.freshness, Unwatched)
+        assert not reads.freshness.catch_up()
+    finally:
+        await reads.close()
+        await db.dispose()
 
 
 async def _found(client: httpx.AsyncClient, product_id: str) -> bool:
