@@ -17,6 +17,7 @@ each outcome. Durations are bounded: every connection stops sending at a fixed d
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import random
 import socket
 import time
@@ -269,6 +270,7 @@ class LoadPool:
 
     def __init__(self) -> None:
         self._pool = multiprocessing.get_context("spawn").Pool(1)
+        self.pid: int = self._pool.apply(os.getpid)
 
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run `function(*args)` in the load process and return its (picklable) result."""

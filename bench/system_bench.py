@@ -293,12 +293,16 @@ def _postgres_cpu_seconds() -> float:
 
 
 @contextmanager
-def cpu_used(processes: dict[str, BenchService], kind: str) -> Iterator[dict[str, float]]:
-    """CPU seconds each service (and PostgreSQL, on its run) spends in the measured part of
-    the load the block runs: sampled once the warm-up second has passed, and at the end."""
+def cpu_used(
+    processes: dict[str, BenchService], kind: str, load_pid: int
+) -> Iterator[dict[str, float]]:
+    """CPU seconds each service, the load process (and PostgreSQL, on its run) spend in the
+    measured part of the load the block runs: sampled once the warm-up second has passed, and
+    at the end."""
 
     def sample() -> dict[str, float]:
         used = {name: _proc_cpu_seconds(p.pid) for name, p in processes.items()}
+        used["load"] = _proc_cpu_seconds(load_pid)
         if kind == "postgresql":
             used["postgresql"] = _postgres_cpu_seconds()
         return used
@@ -610,7 +614,7 @@ def bench_database(
                 spied = [procs[service]] if label else []
                 with (
                     profiled(profiles if label else None, f"{kind} {label}", spied),
-                    cpu_used(procs, kind) as cpu,
+                    cpu_used(procs, kind, pool.pid) as cpu,
                 ):
                     result: LoadResult = pool.call(
                         request_worker, port, requests, seconds, connections
@@ -683,7 +687,7 @@ def bench_database(
                 involved = [procs["orders"], procs["license"], procs["catalog"]]
                 with (
                     profiled(profiles, f"{kind} purchase", involved),
-                    cpu_used(procs, kind) as cpu,
+                    cpu_used(procs, kind, pool.pid) as cpu,
                 ):
                     bought = pool.call(purchase_worker, procs["orders"].port, flow, seconds, buyers)
                 rows += [
@@ -718,13 +722,13 @@ def table(results: dict[str, tuple[list[Row], dict[str, float]]]) -> str:
             )
     lines += [
         "",
-        f"{'CPU ms per request or purchase':<38}" + "".join(f"{s:>10}" for s in CPU_COLUMNS),
+        f"{'CPU ms per request or purchase':<38}" + "".join(f"{s:>11}" for s in CPU_COLUMNS),
     ]
     for kind, (rows, _rss) in results.items():
         for row in rows:
             per_unit = row.cpu_ms_per_unit()
             cells = "".join(
-                f"{per_unit[s]:>10.2f}" if s in per_unit else f"{'-':>10}" for s in CPU_COLUMNS
+                f"{per_unit[s]:>11.2f}" if s in per_unit else f"{'-':>11}" for s in CPU_COLUMNS
             )
             lines.append(f"{LABELS[kind] + ': ' + row.name:<38.38}" + cells)
     lines += ["", f"{'peak RSS (VmHWM), MiB':<38}" + "".join(f"{s:>10}" for s in SERVICES)]
@@ -735,7 +739,7 @@ def table(results: dict[str, tuple[list[Row], dict[str, float]]]) -> str:
 
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 SCENARIOS = ("catalog", "license", "purchase")
-CPU_COLUMNS = (*SERVICES, "postgresql")
+CPU_COLUMNS = (*SERVICES, "postgresql", "load")
 
 
 def goals(results: dict[str, tuple[list[Row], dict[str, float]]]) -> list[dict[str, Any]]:
