@@ -19,6 +19,9 @@ Decisions where DESIGN.md is silent:
   entitlement bundle is cached per process against that version, the signing key and the
   next moment a license starts or ends, so a read costs one primary-key lookup while nothing
   changed, and a change made by any replica is seen by every replica's next read.
+- Online verification remembers which tokens were authentic (signature, shape, issuer) until
+  the key folder changes, so a token verified again costs its time check and one primary-key
+  lookup, not another Ed25519 check. Revocation, version and time are checked on every call.
 - JWKS lists the current key plus every key that signed the current version of a license that
   is neither revoked nor expired. A superseded version's key may drop out: such a token is no
   longer valid anyway. An old bundle whose key dropped out is refreshed by fetching a new one.
@@ -61,6 +64,7 @@ from services.license.verifier import (
     LICENSE_TOKEN_TYPE,
     REVOCATION_LIST_TOKEN_TYPE,
     Code,
+    OfflineVerifier,
     Verdict,
 )
 from shared.auth import Principal, Role
@@ -153,6 +157,11 @@ class Revocations:
     token: str
 
 
+# Authentic license tokens remembered per process (see `AuthenticTokens`): about 3 KiB each
+# (the token and its parsed claims), so 3 MiB when full.
+AUTHENTIC_TOKENS_SIZE = 1024
+
+
 class BundleCache:
     """Signed entitlement bundles by instance, each valid for one instance version and key.
 
@@ -192,6 +201,37 @@ class BundleCache:
             self._entries.popitem(last=False)
 
 
+class AuthenticTokens:
+    """License tokens the ring's verifier found authentic, so a repeated one skips Ed25519.
+
+    An installed application verifies the same token again and again, and the signature check
+    is most of what such a request costs. Whether a token is authentic depends only on its
+    exact characters and on the verifier's keys and issuer; the ring builds a new verifier
+    whenever its key folder changes, and the memory is emptied then. Only authentic verdicts
+    are remembered; time, revocation and version are checked on every call, after this. At
+    most `size` tokens; the memory is emptied when full.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._verifier: OfflineVerifier | None = None
+        self._verdicts: dict[str, Verdict] = {}
+
+    def authenticate(self, verifier: OfflineVerifier, token: str) -> Verdict:
+        """`verifier.authenticate(token)`, remembered while `verifier` is the same object."""
+        if verifier is not self._verifier:
+            self._verifier, self._verdicts = verifier, {}
+        verdict = self._verdicts.get(token)
+        if verdict is not None:
+            return verdict
+        verdict = verifier.authenticate(token)
+        if verdict.valid and self._size > 0:
+            if len(self._verdicts) >= self._size:
+                self._verdicts.clear()
+            self._verdicts[token] = verdict
+        return verdict
+
+
 def can_read(principal: Principal, customer_id: str, partner_id: str) -> bool:
     """The owner customer, the owning partner and services may read an instance's licenses."""
     if principal.role is Role.service:
@@ -224,6 +264,7 @@ class LicenseReads:
         self.issuer = issuer
         self.bundles = bundles
         self.heads = heads
+        self.authentic = AuthenticTokens(AUTHENTIC_TOKENS_SIZE)
 
     async def entitlement(self, principal: Principal, instance_id: str) -> Entitlement:
         """The instance's summed entitlements and its signed bundle (cached while unchanged)."""
@@ -271,9 +312,9 @@ class LicenseReads:
         """The verdict on a license token, with what only the database knows: whether the
         license is revoked, and whether this is its newest version."""
         self.ring.refresh()
-        verdict = self.ring.verifier.authenticate(token)
+        verdict = self.authentic.authenticate(self.ring.verifier, token)
         if verdict.code is Code.UNKNOWN_KEY and self.ring.refresh():
-            verdict = self.ring.verifier.authenticate(token)
+            verdict = self.authentic.authenticate(self.ring.verifier, token)
         if not verdict.valid or verdict.claims is None:
             return verdict
         claims, lic = verdict.claims, verdict.lic

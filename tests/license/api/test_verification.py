@@ -2,6 +2,7 @@
 
 import base64
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import services.license.service
 from services.license.keyring import KeyRing, create_signing_key, thumbprint
 from services.license.verifier import Code, OfflineVerifier
 from shared.auth import Role
@@ -166,3 +168,33 @@ async def test_an_installed_application_verifies_its_bundle_offline(lic: License
 @pytest.mark.parametrize("path", ["/.well-known/jwks.json", "/v1/revocations"])
 async def test_verifier_endpoints_are_public(license_client: httpx.AsyncClient, path: str) -> None:
     assert (await license_client.get(path)).status_code == 200
+
+
+def replace_every_key(folder: Path) -> None:
+    """A leaked key is taken out of the folder, and a new one put in."""
+    for path in folder.glob("*.pem"):
+        path.unlink()
+    create_signing_key(folder)
+
+
+async def test_a_verified_token_whose_key_leaves_the_folder_stops_verifying_at_once(
+    lic: LicenseDriver, signing_keys_dir: Path
+) -> None:
+    base = await lic.base()
+    assert (await lic.verify(base["token"]))["code"] == "VALID"
+
+    replace_every_key(signing_keys_dir)
+
+    assert (await lic.verify(base["token"]))["code"] == "UNKNOWN_KEY"
+
+
+async def test_a_verified_token_still_expires(
+    lic: LicenseDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = await lic.base()
+    assert (await lic.verify(base["token"]))["code"] == "VALID"
+    after_its_end = datetime.fromisoformat(base["valid_until"]) + timedelta(seconds=1)
+
+    monkeypatch.setattr(services.license.service, "utcnow", lambda: after_its_end)
+
+    assert (await lic.verify(base["token"]))["code"] == "EXPIRED"
