@@ -20,14 +20,16 @@ licenses. The load comes from a separate process (`bench/loadgen.py`), scenario 
   latency is that of the pair.
 
 Each scenario gets one second of unmeasured warm-up, then `--seconds` of load. Reported: units
-per second, p50/p95/p99 latency, each figure's ratio to its baseline, errors, and each
-service's peak RSS (VmHWM). The table is printed and written with the run's details to
+per second, p50/p95/p99 latency, each figure's ratio to its baseline, errors, the CPU
+milliseconds each process (services, PostgreSQL on its run, the load process) spent per request
+or purchase in the measured seconds, and each service's peak RSS (VmHWM). The table is printed and written with the run's details to
 `bench-results/bench.json`. Numbers depend on the machine and on what else it runs; the
 goals (issue 6) are checked and reported as met or not, never enforced.
 
 With `--profile`, py-spy (a dev dependency) samples the services each scenario loads while it
 runs and writes flame graphs to `bench-results/profiles/` (the sampling costs the services a
-little: take the numbers of such a run with a grain of salt).
+little: take the numbers of such a run with a grain of salt); `BENCH_PROFILE_FORMAT=raw` writes
+collapsed stacks instead. `--scenarios` runs only some of the loads.
 """
 
 import argparse
@@ -233,6 +235,9 @@ def profiled(folder: Path | None, label: str, processes: list[BenchService]) -> 
         return
     folder.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    # py-spy's format: flame graphs by default; `raw` (collapsed stacks) to add up by hand.
+    form = os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph")
+    suffix = {"flamegraph": "svg", "speedscope": "json"}.get(form, "txt")
     spies = [
         subprocess.Popen(  # noqa: S603 (our own command line)
             [
@@ -244,9 +249,9 @@ def profiled(folder: Path | None, label: str, processes: list[BenchService]) -> 
                 "200",
                 "--nonblocking",
                 "--format",
-                os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph"),
+                form,
                 "--output",
-                str(folder / f"{slug}-{process.name}.svg"),
+                str(folder / f"{slug}-{process.name}.{suffix}"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
