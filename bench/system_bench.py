@@ -22,9 +22,10 @@ licenses. The load comes from a separate process (`bench/loadgen.py`), scenario 
 Each scenario gets one second of unmeasured warm-up, then `--seconds` of load. Reported: units
 per second, p50/p95/p99 latency, each figure's ratio to its baseline, errors, the CPU
 milliseconds each process (services, PostgreSQL on its run, the load process) spent per request
-or purchase in the measured seconds, and each service's peak RSS (VmHWM). The table is printed and written with the run's details to
-`bench-results/bench.json`. Numbers depend on the machine and on what else it runs; the
-goals (issue 6) are checked and reported as met or not, never enforced.
+or purchase in the measured seconds, and each service's peak RSS (VmHWM). The table is printed
+and written with the run's details to `bench-results/bench.json`. Numbers depend on the machine
+and on what else it runs; the goals (issue 6) are checked and reported as met or not, never
+enforced.
 
 With `--profile`, py-spy (a dev dependency) samples the services each scenario loads while it
 runs and writes flame graphs to `bench-results/profiles/` (the sampling costs the services a
