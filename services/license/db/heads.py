@@ -134,7 +134,25 @@ class SessionHeadReader:
         return None
 
 
-class SQLiteHeadReader:
+class _DriverHeadReader:
+    """Heads read by one SQL statement each, straight through a driver (`_one`)."""
+
+    _instance_sql: str
+    _license_sql: str
+
+    async def instance(self, instance_id: str) -> InstanceHead | None:
+        row = await self._one(self._instance_sql, instance_id)
+        return _instance_head(row) if row else None
+
+    async def license(self, license_id: str) -> LicenseHead | None:
+        row = await self._one(self._license_sql, license_id)
+        return _license_head(row) if row else None
+
+    async def _one(self, sql: str, key: str) -> tuple[Any, ...] | None:
+        raise NotImplementedError
+
+
+class SQLiteHeadReader(_DriverHeadReader):
     """Heads through one read-only aiosqlite connection, opened on first use."""
 
     def __init__(self, path: str) -> None:
@@ -145,14 +163,6 @@ class SQLiteHeadReader:
         key: Any = bindparam("key")
         self._instance_sql = _sql(_instance_query().where(InstanceRow.id == key), sqlite.dialect())
         self._license_sql = _sql(_license_query().where(LicenseRow.id == key), sqlite.dialect())
-
-    async def instance(self, instance_id: str) -> InstanceHead | None:
-        row = await self._one(self._instance_sql, instance_id)
-        return _instance_head(row) if row else None
-
-    async def license(self, license_id: str) -> LicenseHead | None:
-        row = await self._one(self._license_sql, license_id)
-        return _license_head(row) if row else None
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
@@ -184,7 +194,7 @@ class SQLiteHeadReader:
             return self._conn
 
 
-class PostgresHeadReader:
+class PostgresHeadReader(_DriverHeadReader):
     """Heads through an asyncpg pool of its own (see the module docstring), opened on first use.
 
     Opening it on first use keeps the service's start independent of the database, as the
@@ -207,14 +217,6 @@ class PostgresHeadReader:
         dialect = db.engine.dialect
         self._instance_sql = _sql(_instance_query().where(InstanceRow.id == key), dialect)
         self._license_sql = _sql(_license_query().where(LicenseRow.id == key), dialect)
-
-    async def instance(self, instance_id: str) -> InstanceHead | None:
-        row = await self._one(self._instance_sql, instance_id)
-        return _instance_head(row) if row else None
-
-    async def license(self, license_id: str) -> LicenseHead | None:
-        row = await self._one(self._license_sql, license_id)
-        return _license_head(row) if row else None
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
