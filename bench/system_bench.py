@@ -53,7 +53,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
@@ -76,6 +75,7 @@ from shared.auth import Role, issue_access_token  # noqa: E402
 from shared.db import upgrade  # noqa: E402
 from shared.keys import private_key_pem, public_key_pem  # noqa: E402
 from shared.settings import API_AUDIENCE, DEV_ISSUER  # noqa: E402
+from tests.databases import run_on_server  # noqa: E402
 from tests.e2e.processes import ServiceProcess  # noqa: E402
 
 SERVICES = ("catalog", "review", "orders", "license")
@@ -140,22 +140,6 @@ def make_keys(folder: Path) -> Keys:
     return Keys(issuer, private_file, public_file, signing_dir)
 
 
-async def _postgres_admin(pg_url: str, *statements: str) -> None:
-    base = make_url(pg_url)
-    conn = await asyncpg.connect(
-        host=base.host,
-        port=base.port or 5432,
-        user=base.username,
-        password=base.password,
-        database="postgres",
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @contextmanager
 def databases(kind: str, folder: Path, pg_url: str) -> Iterator[dict[str, str]]:
     """A migrated database per service: SQLite files, or fresh PostgreSQL databases."""
@@ -165,7 +149,7 @@ def databases(kind: str, folder: Path, pg_url: str) -> Iterator[dict[str, str]]:
         names = {name: f"market_bench_{name}_{os.getpid()}" for name in SERVICES}
         for name in names.values():
             asyncio.run(
-                _postgres_admin(
+                run_on_server(
                     pg_url,
                     f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                     f'CREATE DATABASE "{name}"',
@@ -183,9 +167,7 @@ def databases(kind: str, folder: Path, pg_url: str) -> Iterator[dict[str, str]]:
     finally:
         if kind != "sqlite":
             for name in names.values():
-                asyncio.run(
-                    _postgres_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                )
+                asyncio.run(run_on_server(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import MetaData, delete
@@ -25,6 +24,7 @@ from shared.auth import Role, issue_access_token
 from shared.db import Database, upgrade
 from shared.keys import private_key_pem, public_key_pem
 from shared.settings import API_AUDIENCE, DEV_ISSUER
+from tests.databases import run_on_server
 
 T = TypeVar("T")
 
@@ -81,32 +81,22 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def _admin(statement: str) -> None:
-    assert POSTGRES_URL is not None
-    base = make_url(POSTGRES_URL)
-    conn = await asyncpg.connect(
-        host=base.host,
-        port=base.port or 5432,
-        user=base.username,
-        password=base.password,
-        database="postgres",
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def postgres_database(name: str) -> str:
     """Create PostgreSQL database `name` afresh; return its URL."""
     assert POSTGRES_URL is not None
-    run_sync(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    run_sync(_admin(f'CREATE DATABASE "{name}"'))
+    run_sync(
+        run_on_server(
+            POSTGRES_URL,
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}"',
+        )
+    )
     return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_postgres_database(name: str) -> None:
-    run_sync(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    assert POSTGRES_URL is not None
+    run_sync(run_on_server(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

@@ -25,14 +25,17 @@ async def fresh_database(name: str, folder: Path) -> AsyncIterator[str]:
     server = make_url(postgres_url)
     database = f"market_test_{name}"
     drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
-    await _run_on_server(server, drop, f'CREATE DATABASE "{database}"')
+    await run_on_server(server, drop, f'CREATE DATABASE "{database}"')
     try:
         yield server.set(database=database).render_as_string(hide_password=False)
     finally:
-        await _run_on_server(server, drop)
+        await run_on_server(server, drop)
 
 
-async def _run_on_server(server: URL, *statements: str) -> None:
+async def run_on_server(server: URL | str, *statements: str) -> None:
+    """Run `statements` on the server of `server` (a database URL), in its `postgres` database:
+    creating and dropping databases."""
+    server = make_url(server)
     conn = await asyncpg.connect(
         host=server.host,
         port=server.port or 5432,
