@@ -15,7 +15,7 @@ pay that died after `initiated` is resumed by the next pay of the order, or by t
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -145,22 +145,8 @@ class LicenseSummary:
 
     @classmethod
     def of(cls, lic: License) -> "LicenseSummary":
-        return cls(
-            id=lic.id,
-            order_id=lic.order_id,
-            level=lic.level,
-            plan_id=lic.plan_id,
-            addon_id=lic.addon_id,
-            quantity=lic.quantity,
-            entitlements=dict(lic.entitlements),
-            mode=lic.mode,
-            status=lic.status,
-            valid_from=lic.valid_from,
-            valid_until=lic.valid_until,
-            acceptance_deadline=lic.acceptance_deadline,
-            accepted_at=lic.accepted_at,
-            version=lic.version,
-        )
+        kept = {field.name: getattr(lic, field.name) for field in fields(cls)}
+        return cls(**{**kept, "entitlements": dict(lic.entitlements)})
 
 
 @dataclass(frozen=True, slots=True)
