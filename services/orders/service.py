@@ -386,11 +386,17 @@ class OrderService:
         settled_at = utcnow()
         try:
             minted = await self._mint(order, paid_at=settled_at)
-        except (UpstreamUnavailableError, UpstreamProblem) as exc:
+        except UpstreamUnavailableError as exc:
+            # Asking again now would only wait on license twice: the relay mints later.
             log.info(
                 "license could not mint during pay; the outbox fulfils the order",
                 extra={"order": order.id, "error": str(exc)},
             )
+            await self.settle(payment.id)
+            return await self._state(order.id)
+        except UpstreamProblem:
+            # License refused (say, the base license was revoked meanwhile): the fulfilment
+            # handler decides what follows (a refund), as for any paid order.
             entry = await self.settle(payment.id)
             if entry is not None:
                 await self.outbox.deliver_now(entry)

@@ -242,6 +242,37 @@ async def test_an_addon_paid_for_an_instance_that_ends_before_minting_is_refunde
     assert addon["id"] not in await licenses_by_order(orders_license_app)
 
 
+async def test_an_addon_whose_base_license_license_has_revoked_is_refunded_at_pay(
+    catalog_driver: CatalogDriver, shop: OrdersDriver, orders_license_app: FastAPI
+) -> None:
+    listing = await publish(catalog_driver)
+    base = await shop.buy_instance(listing)
+    addon = await shop.placed(
+        {
+            "type": "addon",
+            "instance_id": base["instance_id"],
+            "addon_id": listing.addon_id,
+            "cycle": {"unit": "month", "count": 1},
+        }
+    )
+    # License revoked the base license without orders hearing of it: minting is refused.
+    async with orders_license_app.state.db.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(LicenseRow)
+            .where(LicenseRow.id == base["license_id"])
+            .values(revoked_at=utcnow())
+        )
+
+    response = await shop.pay(addon["id"])
+
+    assert response.status_code == 200, response.text
+    paid = response.json()
+    assert paid["status"] == "refunded"
+    assert paid["payment"]["status"] == "settled"
+    assert paid["refund"]["reason"] == "instance ended"
+    assert addon["id"] not in await licenses_by_order(orders_license_app)
+
+
 async def test_accept_and_refund_racing_have_exactly_one_winner(
     catalog_driver: CatalogDriver, shop: OrdersDriver
 ) -> None:
