@@ -291,55 +291,65 @@ def test_service_tokens_are_reused_until_close_to_expiry(
     assert verifier.verify(first) == Principal(sub="review", role=Role.service)
 
 
+class SignatureChecks:
+    """Counts the verifier's full checks (PyJWT's `decode`), which remembering skips."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real_decode = jwt.decode
+
+        def counting_decode(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return real_decode(*args, **kwargs)
+
+        monkeypatch.setattr(jwt, "decode", counting_decode)
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> SignatureChecks:
+    return SignatureChecks(monkeypatch)
+
+
 def test_a_verified_token_is_remembered_until_it_expires(
-    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+    verifier: AccessTokenVerifier,
+    issuer_key: Ed25519PrivateKey,
+    checks: SignatureChecks,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = int(time.time())
     token = signed(issuer_key, claims(iat=now, nbf=now, exp=now + 40))
-    checks = 0
-    real_decode = jwt.decode
 
-    def counting_decode(*args: Any, **kwargs: Any) -> Any:
-        nonlocal checks
-        checks += 1
-        return real_decode(*args, **kwargs)
-
-    monkeypatch.setattr(jwt, "decode", counting_decode)
     assert verifier.verify(token) == verifier.verify(token) == Principal("acme", Role.partner)
-    assert checks == 1
+    assert checks.count == 1
 
     # Past exp + leeway (30 s) the remembered answer is gone: the token is checked again
     # (and PyJWT, on its own clock, refuses it once it has really expired).
     monkeypatch.setattr(time, "time", lambda: now + 71.0)
     verifier.verify(token)
-    assert checks == 2
+    assert checks.count == 2
 
 
 def test_a_remembered_token_is_checked_again_after_a_minute(
-    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+    verifier: AccessTokenVerifier,
+    issuer_key: Ed25519PrivateKey,
+    checks: SignatureChecks,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = int(time.time())
     token = signed(issuer_key, claims(iat=now, nbf=now, exp=now + 3600))
     verifier.verify(token)
-    checks = 0
-    real_decode = jwt.decode
-
-    def counting_decode(*args: Any, **kwargs: Any) -> Any:
-        nonlocal checks
-        checks += 1
-        return real_decode(*args, **kwargs)
-
-    monkeypatch.setattr(jwt, "decode", counting_decode)
     monkeypatch.setattr(time, "time", lambda: now + 61.0)
 
     assert verifier.verify(token).sub == "acme"
-    assert checks == 1
+    assert checks.count == 2
 
 
 def test_a_refused_token_is_not_remembered(
-    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey
+    verifier: AccessTokenVerifier, issuer_key: Ed25519PrivateKey, checks: SignatureChecks
 ) -> None:
     token = signed(Ed25519PrivateKey.generate(), claims())
 
     refused(verifier, token)
     refused(verifier, token)
+
+    assert checks.count == 2  # refused in full both times, never from memory
