@@ -13,6 +13,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.outbox import Outbox, list_entries
 from tests.catalog.factories import CatalogDriver
 from tests.orders.factories import LicenseReader, Listing, OrdersDriver, publish
 from tests.plugins.orders import drain_outbox
@@ -107,3 +108,28 @@ async def test_every_refund_orders_accepts_revokes_the_license(
         return
     await drain_outbox(orders_app)
     assert await licenses.verify(token) == "REVOKED"
+
+
+async def test_a_revoke_license_refuses_for_good_is_kept_counted_and_listed(
+    catalog_driver: CatalogDriver, shop: OrdersDriver, licenses: LicenseReader, orders_app: Any
+) -> None:
+    # An entry queued by an older release, whose reason license refuses (422) for good.
+    listing = await publish(catalog_driver)
+    base = await shop.buy_instance(listing)
+    relay: Outbox = orders_app.state.outbox
+    async with relay.sessionmaker() as session, session.begin():
+        entry = await relay.add(
+            session, "license.revoke", {"order_id": base["id"], "reason": "old \u202e reason"}
+        )
+
+    assert await relay.deliver_now(entry) is False
+    assert await drain_outbox(orders_app) == 0
+
+    async with relay.sessionmaker() as session, session.begin():
+        [failed] = await list_entries(session, relay.table, failed_only=True)
+    assert failed.id == entry
+    assert "license answered 422 validation_error" in str(failed.last_error)
+    metrics = (await shop.client.get("/metrics")).text
+    assert 'outbox_failed_entries{topic="license.revoke"} 1.0' in metrics
+    assert 'outbox_entries_failed_total{topic="license.revoke"} 1.0' in metrics
+    assert 'outbox_failed_entries{topic="order.fulfil"} 0.0' in metrics
