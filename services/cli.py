@@ -5,6 +5,7 @@ market db upgrade [catalog ...]
 market dev-setup
 market keys rotate
 market license verify --jwks FILE [--revocations FILE] TOKEN...
+market outbox list [SERVICE] [--failed]; market outbox retry ID
 """
 
 import argparse
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from services import outbox_commands
 from services.catalog.settings import CatalogSettings
 from services.license import commands as license_commands
 from services.license.settings import LicenseSettings
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     setup.set_defaults(run=_dev_setup)
 
     license_commands.register(commands)
+    outbox_commands.register(commands)
     return parser
 
 

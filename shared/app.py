@@ -5,6 +5,7 @@ JSON logs, metrics, a request-body limit, CORS, health and readiness probes, and
 served from local files (no CDN: the machines that run this may have no internet).
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import Database, head_revision
 from shared.observability import Metrics, RequestContextMiddleware, current_request_id
+from shared.outbox import Outbox
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
     BadRequestError,
@@ -40,6 +42,8 @@ from shared.problems import (
 from shared.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+metrics_log = logging.getLogger("market.metrics")
 
 
 class Health(BaseModel):
@@ -261,6 +265,13 @@ def _operations_router() -> APIRouter:
         responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}},
     )
     async def metrics(request: Request) -> Response:
+        outbox: Outbox | None = getattr(request.app.state, "outbox", None)
+        if outbox is not None:
+            try:
+                await outbox.observe()
+            except Exception as exc:
+                # The HTTP metrics are still worth serving; the outbox gauges keep their values.
+                metrics_log.warning("outbox metrics unavailable", extra={"error": repr(exc)})
         return Response(
             generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
         )

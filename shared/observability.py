@@ -14,7 +14,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.problems import PROBLEM_MEDIA_TYPE, ProblemError
@@ -71,7 +71,8 @@ def configure_logging(service: str, level: str) -> None:
 
 
 class Metrics:
-    """The HTTP metrics of one app, in a registry of its own (several apps may share a process)."""
+    """The metrics of one app, in a registry of its own (several apps may share a process):
+    HTTP requests, and the app's outbox (if it has one) by topic."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -86,6 +87,26 @@ class Metrics:
             "Time to handle an HTTP request.",
             ["method", "route"],
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        # Alert on the gauge: a failed entry waits for an operator (`market outbox retry`).
+        self.outbox_failed_total = Counter(
+            "outbox_entries_failed_total",
+            "Outbox entries this process set aside as failed for good (refused by the "
+            "receiver, or out of attempts).",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.outbox_failed = Gauge(
+            "outbox_failed_entries",
+            "Outbox entries failed and not retried yet (in the database, all replicas).",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "outbox_pending_entries",
+            "Outbox entries still to deliver (in the database, all replicas).",
+            ["topic"],
             registry=self.registry,
         )
 

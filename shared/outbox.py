@@ -15,6 +15,14 @@ A use case usually delivers its entry itself right after the commit (`deliver_no
 answer can say whether the effect has landed. A new entry is therefore left to that caller
 for `claim_grace_seconds` before the relay takes it: the relay is for what the caller could
 not deliver (the receiver was down, the process died).
+
+Nothing is lost silently. A receiver that refuses an entry for good (a 4xx other than those
+that say "later" or "not you": 401, 403, 408, 425, 429), or a handler that raises
+`PermanentFailure`, sets the entry aside as *failed*: it is logged at error level, counted
+in `/metrics` (`outbox_entries_failed_total`, and the gauge `outbox_failed_entries` of those
+still waiting), and kept, so an operator can list it and, once the cause is fixed, make it
+due again (`list_entries`, `retry_entry`; the `market outbox` commands). Anything else
+(unreachable, 5xx, 401/403, 429...) is retried with backoff, up to `max_attempts`.
 """
 
 import asyncio
@@ -23,7 +31,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +43,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
     update,
@@ -43,7 +52,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import utcnow
 from shared.db import JSONDocument, UTCDateTime
+from shared.http import UpstreamProblem
 from shared.ids import new_id
+from shared.observability import Metrics
 
 log = logging.getLogger("market.outbox")
 
@@ -70,12 +81,44 @@ class PermanentFailure(Exception):
     """Raised by a handler when retrying can't help: the entry is set aside as failed."""
 
 
+# Refusals that say "not now" (408, 425, 429) or "not you" (401, 403: this service's
+# credentials, which a key rotation or an operator fixes) rather than "never this entry".
+RETRYABLE_REFUSALS = frozenset({401, 403, 408, 425, 429})
+
+
+def is_permanent(problem: UpstreamProblem) -> bool:
+    """Whether a receiver's refusal is for good: retrying the same entry can't help."""
+    return problem.upstream_status not in RETRYABLE_REFUSALS
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     id: str
     topic: str
     payload: dict[str, Any]
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """An entry as an operator sees it (`market outbox list`)."""
+
+    id: str
+    topic: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    available_at: datetime
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    last_error: str | None
+
+    @property
+    def state(self) -> str:
+        """`delivered`, `failed` or `pending`."""
+        if self.delivered_at is not None:
+            return "delivered"
+        return "failed" if self.failed_at is not None else "pending"
 
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -97,6 +140,7 @@ class Outbox:
         poll_seconds: float = 1.0,
         batch_size: int = 20,
         claim_grace_seconds: float = 5.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.table = table
         self.sessionmaker = sessionmaker
@@ -108,6 +152,7 @@ class Outbox:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.claim_grace = timedelta(seconds=claim_grace_seconds)
+        self.metrics = metrics
         self._insert = insert(table)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -181,9 +226,29 @@ class Outbox:
         c = self.table.c
         async with self.sessionmaker() as session, session.begin():
             result = await session.execute(
-                select(c.id).where(c.delivered_at.is_(None), c.failed_at.is_(None))
+                select(func.count())
+                .select_from(self.table)
+                .where(c.delivered_at.is_(None), c.failed_at.is_(None))
             )
-            return len(result.all())
+            return int(result.scalar_one())
+
+    async def observe(self) -> None:
+        """Set the gauges of pending and failed entries per topic (before a metrics scrape)."""
+        if self.metrics is None:
+            return
+        c = self.table.c
+        async with self.sessionmaker() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(c.topic, c.failed_at.is_not(None), func.count())
+                    .where(c.delivered_at.is_(None))
+                    .group_by(c.topic, c.failed_at.is_not(None))
+                )
+            ).all()
+        counts = {(topic, bool(failed)): int(n) for topic, failed, n in rows}
+        for topic in {*self.handlers, *(topic for topic, _ in counts)}:
+            self.metrics.outbox_failed.labels(topic).set(counts.get((topic, True), 0))
+            self.metrics.outbox_pending.labels(topic).set(counts.get((topic, False), 0))
 
     def start(self) -> None:
         """Run the relay loop in the background (called from an app's lifespan)."""
@@ -247,30 +312,54 @@ class Outbox:
         try:
             await self.handlers[entry.topic](entry.payload)
         except PermanentFailure as exc:
-            log.error("outbox entry failed for good", extra={"entry": entry.id, "error": str(exc)})
-            await self._record(entry.id, failed_at=utcnow(), last_error=str(exc)[:2000])
+            await self._fail(entry, str(exc))
+            return False
+        except UpstreamProblem as exc:
+            if is_permanent(exc):
+                await self._fail(entry, _refusal(exc))
+                return False
+            await self._retry_later(entry, _refusal(exc))
             return False
         except Exception as exc:
-            delay = self._delay(entry.attempts)
-            log.warning(
-                "outbox delivery failed; will retry",
-                extra={
-                    "entry": entry.id,
-                    "topic": entry.topic,
-                    "retry_in": round(delay, 2),
-                    "error": f"{type(exc).__name__}: {exc}",
-                },
-            )
-            values: dict[str, Any] = {
-                "available_at": utcnow() + timedelta(seconds=delay),
-                "last_error": f"{type(exc).__name__}: {exc}"[:2000],
-            }
-            if entry.attempts >= self.max_attempts:
-                values["failed_at"] = utcnow()
-            await self._record(entry.id, **values)
+            await self._retry_later(entry, f"{type(exc).__name__}: {exc}")
             return False
         await self._record(entry.id, delivered_at=utcnow(), last_error=None)
         return True
+
+    async def _fail(self, entry: Entry, error: str) -> None:
+        """Set the entry aside for an operator: logged, counted, kept (see the docstring)."""
+        log.error(
+            "outbox entry failed for good; `market outbox retry` once the cause is fixed",
+            extra={
+                "entry": entry.id,
+                "topic": entry.topic,
+                "attempts": entry.attempts,
+                "error": error,
+            },
+        )
+        if self.metrics is not None:
+            self.metrics.outbox_failed_total.labels(entry.topic).inc()
+        await self._record(entry.id, failed_at=utcnow(), last_error=error[:2000])
+
+    async def _retry_later(self, entry: Entry, error: str) -> None:
+        if entry.attempts >= self.max_attempts:
+            await self._fail(entry, f"gave up after {entry.attempts} attempts: {error}")
+            return
+        delay = self._delay(entry.attempts)
+        log.warning(
+            "outbox delivery failed; will retry",
+            extra={
+                "entry": entry.id,
+                "topic": entry.topic,
+                "retry_in": round(delay, 2),
+                "error": error,
+            },
+        )
+        await self._record(
+            entry.id,
+            available_at=utcnow() + timedelta(seconds=delay),
+            last_error=error[:2000],
+        )
 
     async def _record(self, entry_id: str, **values: Any) -> None:
         async with self.sessionmaker() as session, session.begin():
@@ -281,3 +370,60 @@ class Outbox:
     def _delay(self, attempts: int) -> float:
         delay: float = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
         return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
+
+
+def _refusal(problem: UpstreamProblem) -> str:
+    """What a receiver's refusal said, for the entry's `last_error` and the log."""
+    detail = f": {problem.upstream_detail}" if problem.upstream_detail else ""
+    errors = "; ".join(f"{'/'.join(map(str, e.loc))}: {e.msg}" for e in problem.upstream_errors)
+    return f"{problem}{detail}" + (f" ({errors})" if errors else "")
+
+
+# -- operating on entries (`market outbox`) ----------------------------------------------
+
+
+async def list_entries(
+    session: AsyncSession, table: Table, *, failed_only: bool = False, limit: int = 100
+) -> list[EntryView]:
+    """Entries not delivered yet (only the failed ones with `failed_only`), oldest first."""
+    c = table.c
+    query = select(table).where(c.delivered_at.is_(None))
+    if failed_only:
+        query = query.where(c.failed_at.is_not(None))
+    rows = (await session.execute(query.order_by(c.created_at, c.id).limit(limit))).all()
+    return [_view(row) for row in rows]
+
+
+async def get_entry(session: AsyncSession, table: Table, entry_id: str) -> EntryView | None:
+    """One entry, whatever its state."""
+    row = (await session.execute(select(table).where(table.c.id == entry_id))).first()
+    return _view(row) if row is not None else None
+
+
+async def retry_entry(session: AsyncSession, table: Table, entry_id: str) -> EntryView | None:
+    """Make an undelivered entry due now with its attempts reset (a failed one leaves the
+    failed state); the running relay delivers it on its next pass. None if there is no such
+    entry; a delivered entry is returned unchanged."""
+    entry = await get_entry(session, table, entry_id)
+    if entry is None or entry.delivered_at is not None:
+        return entry
+    await session.execute(
+        update(table)
+        .where(table.c.id == entry_id, table.c.delivered_at.is_(None))
+        .values(failed_at=None, attempts=0, available_at=utcnow())
+    )
+    return await get_entry(session, table, entry_id)
+
+
+def _view(row: Any) -> EntryView:
+    return EntryView(
+        id=row.id,
+        topic=row.topic,
+        payload=dict(row.payload),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        available_at=row.available_at,
+        delivered_at=row.delivered_at,
+        failed_at=row.failed_at,
+        last_error=row.last_error,
+    )

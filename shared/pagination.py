@@ -2,11 +2,17 @@
 
 A cursor is the opaque, URL-safe encoding of the sort key of the last item returned; the next
 page starts strictly after it, so pages never skip or repeat rows when others are added.
+
+A cursor comes back from the client, so it is input like any other: one that is not exactly
+what `encode_cursor` makes (a JSON pair of an aware ISO 8601 time and an id of ours) is a 422
+`invalid_cursor` before any query sees it. A lone surrogate or a NUL in it would otherwise
+reach the database driver, which can't encode them: a 500.
 """
 
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
@@ -15,11 +21,16 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.problems import InvalidCursorError
+from shared.text import ID_PATTERN
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_CURSOR_CHARS = 200
+# `datetime.isoformat()` of an aware time is at most 32 characters.
+MAX_TIMESTAMP_CHARS = 40
+_ID = re.compile(ID_PATTERN)
 
 
 def _page_example(schema: dict[str, Any], model: type[BaseModel]) -> None:
@@ -61,13 +72,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value: Any = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(value, list) or len(value) != 2:
+            raise ValueError("not a pair")
         created_at, id_ = value
+        if not isinstance(created_at, str) or len(created_at) > MAX_TIMESTAMP_CHARS:
+            raise ValueError("not a timestamp")
+        # Ids are ours (letters, digits, `_.:@-`): no NUL, control or lone surrogate.
+        if not isinstance(id_, str) or not _ID.fullmatch(id_):
+            raise ValueError("not an id")
         moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None or not isinstance(id_, str):
-            raise ValueError("not a cursor")
+        # Exactly as `encode_cursor` writes it (fromisoformat is lenient: it takes a NUL
+        # for a separator, for one).
+        if moment.tzinfo is None or moment.isoformat() != created_at:
+            raise ValueError("not an aware time of ours")
         # In UTC, as stored: an offset that moves it past year 1 or 9999 is no cursor of ours.
         moment = moment.astimezone(UTC)
-    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError, RecursionError):
         raise InvalidCursorError("The cursor is not valid; start again without one.") from None
     return moment, id_
 
@@ -78,7 +98,7 @@ def page_request(
     ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
-        Query(max_length=200, description="`next_cursor` of the previous page."),
+        Query(max_length=MAX_CURSOR_CHARS, description="`next_cursor` of the previous page."),
     ] = None,
 ) -> PageRequest:
     """FastAPI dependency that parses the paging query parameters."""

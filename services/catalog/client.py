@@ -2,6 +2,11 @@
 
 Its models are the wire contract as callers need it (unknown fields are ignored, so the catalog
 may add fields without breaking them). Callers import only this module from the catalog.
+
+The bodies of the internal calls (`FreezeRequest`, `UnlockRequest`) and the field types other
+services pass on (`Dimension`, `MAX_ENTITLEMENT`) are defined once, here: the catalog's API
+validates with them and callers build with them, so a caller can never send what the catalog
+would refuse.
 """
 
 from datetime import datetime
@@ -9,16 +14,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from services.catalog.domain.model import MAX_ENTITLEMENT, Dimension
 from shared.http import ServiceClient, UpstreamProblem
+from shared.text import ObjectId, Subject
 
 __all__ = [
+    "MAX_ENTITLEMENT",
     "AddonInfo",
     "CatalogClient",
     "Change",
+    "Dimension",
+    "FreezeRequest",
     "FrozenRevision",
     "LiveProduct",
     "Money",
     "PlanInfo",
+    "UnlockRequest",
     "UpstreamProblem",
 ]
 
@@ -116,6 +127,31 @@ class PublishedRevision(Wire):
     published_at: datetime
 
 
+class FreezeRequest(BaseModel):
+    """Review asks the catalog to freeze a partner's draft for a submission."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"partner_id": "acme", "submission_id": "sub_5w7e9r1t3y5u7i9o1p3a5s7d"}]
+        },
+    )
+
+    partner_id: Subject
+    submission_id: ObjectId
+
+
+class UnlockRequest(BaseModel):
+    """Review asks the catalog to unlock the draft a submission holds."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"submission_id": "sub_5w7e9r1t3y5u7i9o1p3a5s7d"}]},
+    )
+
+    submission_id: ObjectId
+
+
 class CatalogClient(ServiceClient):
     """Calls to the catalog. Refusals raise `UpstreamProblem` (branch on `upstream_code`:
     `product_not_found`, `draft_locked`, `draft_invalid`, …); an unreachable catalog raises
@@ -135,7 +171,7 @@ class CatalogClient(ServiceClient):
         data = await self.call(
             "POST",
             f"/v1/internal/products/{product_id}/freeze",
-            json={"partner_id": partner_id, "submission_id": submission_id},
+            json=FreezeRequest(partner_id=partner_id, submission_id=submission_id).model_dump(),
         )
         return FrozenRevision.model_validate(data)
 
@@ -151,5 +187,5 @@ class CatalogClient(ServiceClient):
         await self.call(
             "POST",
             f"/v1/internal/products/{product_id}/unlock",
-            json={"submission_id": submission_id},
+            json=UnlockRequest(submission_id=submission_id).model_dump(),
         )

@@ -3,16 +3,45 @@
 Its models are the wire contract as callers need it (unknown fields are ignored, so the
 license service may add fields without breaking them). Callers import only this module from
 the license service.
+
+The field types of what callers send (`Reason`, `Subject`, `ObjectId`, `Dimension`) are
+defined once, here or where this module takes them from: the license API validates with the
+same types, so orders can refuse at its own edge whatever license would refuse (a refund's
+reason becomes the revocation's reason).
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from services.catalog.client import MAX_ENTITLEMENT as MAX_ENTITLEMENT_PER_PACK
+from services.catalog.client import Dimension
 from shared.http import ServiceClient, UpstreamProblem
+from shared.text import TEXT, ObjectId, Subject
 
-__all__ = ["Entitlement", "License", "LicenseClient", "UpstreamProblem"]
+__all__ = [
+    "MAX_ENTITLEMENT",
+    "MAX_QUANTITY",
+    "Dimension",
+    "Entitlement",
+    "License",
+    "LicenseClient",
+    "ObjectId",
+    "Reason",
+    "RevokeRequest",
+    "Subject",
+    "UpstreamProblem",
+]
+
+# Packs of an add-on in one license; its entitlements are the add-on's increments times this.
+MAX_QUANTITY = 1000
+MAX_ENTITLEMENT = MAX_ENTITLEMENT_PER_PACK * MAX_QUANTITY
+
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TEXT
+]
+"""Why a license was revoked or its deadline extended: text, line breaks allowed."""
 
 # Enough pages to list every license of an instance (a base plus its add-on packs).
 MAX_PAGES = 100
@@ -56,6 +85,16 @@ class Entitlement(Wire):
     token: str
     issued_at: datetime
     expires_at: datetime | None = None
+
+
+class RevokeRequest(BaseModel):
+    """Revoke an order's license, and why."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Refunded: bought by mistake"}]}
+    )
+
+    reason: Reason
 
 
 class LicenseClient(ServiceClient):

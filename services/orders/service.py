@@ -75,7 +75,7 @@ from shared.clock import utcnow
 from shared.http import UpstreamUnavailableError
 from shared.idempotency import Attempt
 from shared.ids import new_id
-from shared.outbox import Outbox, PermanentFailure
+from shared.outbox import Outbox
 from shared.pagination import PageRequest, build_page
 
 FULFIL = "order.fulfil"
@@ -553,10 +553,11 @@ class OrderService:
         try:
             minted = await self._mint(order, paid_at=order.paid_at)
         except UpstreamProblem as problem:
-            if problem.upstream_code in ("base_license_revoked", "base_license_missing"):
-                await self._refund_unfulfillable(order_id)
-                return
-            raise PermanentFailure(f"license refused to mint: {problem.upstream_code}") from None
+            # Any other refusal is the outbox's to judge (shared.outbox.is_permanent).
+            if problem.upstream_code not in ("base_license_revoked", "base_license_missing"):
+                raise
+            await self._refund_unfulfillable(order_id)
+            return
         entries: list[str] = []
         async with self.sessionmaker() as session, session.begin():
             order = await OrderRepository(session).get(order_id, for_update=True)
@@ -746,23 +747,21 @@ class OrderService:
         return await self._state(order_id)
 
     # -- outbox handlers (run by the relay, outside any transaction) ----------------------
+    # A refusal by license (UpstreamProblem) is left to the outbox: for good (a 4xx) it is
+    # set aside as failed for an operator; "later" (429, 401/403...) is retried.
 
     async def deliver_accept(self, payload: dict[str, Any]) -> None:
         """Tell license the customer accepted: the license moves to its paid mode."""
         accepted_at = datetime.fromisoformat(str(payload["accepted_at"]))
-        try:
-            await self.license.accept(str(payload["order_id"]), accepted_at)
-        except UpstreamProblem as problem:
-            raise PermanentFailure(f"license refused to accept: {problem.upstream_code}") from None
+        await self.license.accept(str(payload["order_id"]), accepted_at)
 
     async def deliver_revoke(self, payload: dict[str, Any]) -> None:
         """Revoke an order's license; an order that never got one has nothing to revoke."""
         try:
             await self.license.revoke(str(payload["order_id"]), str(payload["reason"]))
         except UpstreamProblem as problem:
-            if problem.upstream_code == "license_not_found":
-                return
-            raise PermanentFailure(f"license refused to revoke: {problem.upstream_code}") from None
+            if problem.upstream_code != "license_not_found":
+                raise
 
     async def deliver_refund(self, payload: dict[str, Any]) -> None:
         """Give the money back through the provider (idempotent per payment)."""

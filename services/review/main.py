@@ -50,6 +50,7 @@ def create_app(
             handlers,
             poll_seconds=settings.outbox_poll_seconds,
             max_delay_seconds=settings.outbox_max_delay_seconds,
+            metrics=app.state.metrics,
         )
         review = ReviewService(db.sessionmaker, catalog, relay)
         handlers.update(

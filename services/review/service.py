@@ -29,7 +29,7 @@ from services.review.errors import (
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.ids import new_id
-from shared.outbox import Outbox, PermanentFailure
+from shared.outbox import Outbox
 from shared.pagination import PageRequest
 
 PUBLISH = "catalog.publish"
@@ -286,10 +286,8 @@ class ReviewService:
 
     async def deliver_publish(self, payload: dict[str, Any]) -> None:
         """Publish an approved revision in the catalog, then record that it is live."""
-        try:
-            published = await self.catalog.publish(payload["product_id"], int(payload["revision"]))
-        except UpstreamProblem as problem:
-            raise PermanentFailure(f"catalog refused to publish: {problem.upstream_code}") from None
+        # A refusal (UpstreamProblem) is left to the outbox to judge: for good, or later.
+        published = await self.catalog.publish(payload["product_id"], int(payload["revision"]))
         async with self.sessionmaker() as session, session.begin():
             row = await SubmissionRepository(session).get(payload["submission_id"], for_update=True)
             if row is not None and row.published_at is None:
@@ -323,10 +321,7 @@ class ReviewService:
 
     async def deliver_unlock(self, payload: dict[str, Any]) -> None:
         """Unlock the draft in the catalog after a rejection or withdrawal."""
-        try:
-            await self.catalog.unlock(payload["product_id"], payload["submission_id"])
-        except UpstreamProblem as problem:
-            raise PermanentFailure(f"catalog refused to unlock: {problem.upstream_code}") from None
+        await self.catalog.unlock(payload["product_id"], payload["submission_id"])
 
 
 def _visible_to(row: SubmissionRow, principal: Principal) -> bool:

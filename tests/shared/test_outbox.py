@@ -1,6 +1,7 @@
 """The transactional outbox on a real database (the review service's, built by its migrations)."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -10,7 +11,9 @@ from sqlalchemy import select, update
 from services.review.db.models import Base, outbox
 from shared.clock import utcnow
 from shared.db import Database
-from shared.outbox import Outbox, PermanentFailure
+from shared.http import UpstreamProblem
+from shared.observability import Metrics
+from shared.outbox import Outbox, PermanentFailure, list_entries, retry_entry
 from tests.conftest import empty_tables
 
 
@@ -29,6 +32,7 @@ class Recorder:
         self.delivered: list[dict[str, Any]] = []
         self.failures_left = 0
         self.permanent = False
+        self.refusal: int | None = None  # the receiver's status, if it refuses
         self.delay = 0.0
 
     async def __call__(self, payload: dict[str, Any]) -> None:
@@ -36,6 +40,9 @@ class Recorder:
             await asyncio.sleep(self.delay)
         if self.permanent:
             raise PermanentFailure("refused")
+        if self.refusal is not None:
+            problem = {"code": "validation_error", "detail": "reason: bad character"}
+            raise UpstreamProblem("license", self.refusal, problem)
         if self.failures_left:
             self.failures_left -= 1
             raise ConnectionError("down")
@@ -179,3 +186,88 @@ async def test_an_entry_its_caller_never_delivered_is_taken_after_the_grace(db: 
 
     assert await box.run_once() == 1
     assert handler.delivered == [{"n": 0}]
+
+
+async def failed_entries(db: Database) -> list[Any]:
+    async with db.sessionmaker() as session, session.begin():
+        return await list_entries(session, outbox, failed_only=True)
+
+
+async def test_a_receivers_refusal_for_good_is_kept_logged_and_counted(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler = Recorder()
+    handler.refusal = 422
+    metrics = Metrics()
+    box = relay(db, handler, metrics=metrics)
+    [entry] = await add(box, db)
+
+    with caplog.at_level(logging.ERROR, logger="market.outbox"):
+        assert await box.deliver_now(entry) is False
+
+    [failed] = await failed_entries(db)
+    assert (failed.id, failed.state, failed.attempts) == (entry, "failed", 1)
+    assert "license answered 422 validation_error: reason: bad character" in str(failed.last_error)
+    [record] = [r for r in caplog.records if r.name == "market.outbox"]
+    assert record.levelno == logging.ERROR
+    assert (record.entry, record.topic) == (entry, "t")  # type: ignore[attr-defined]
+    assert metrics.registry.get_sample_value("outbox_entries_failed_total", {"topic": "t"}) == 1
+    await box.observe()
+    assert metrics.registry.get_sample_value("outbox_failed_entries", {"topic": "t"}) == 1
+    assert metrics.registry.get_sample_value("outbox_pending_entries", {"topic": "t"}) == 0
+
+
+@pytest.mark.parametrize("status", [401, 403, 408, 425, 429])
+async def test_a_refusal_that_means_later_is_retried(db: Database, status: int) -> None:
+    handler = Recorder()
+    handler.refusal = status
+    box = relay(db, handler)
+    [entry] = await add(box, db)
+
+    assert await box.deliver_now(entry) is False
+
+    assert await failed_entries(db) == []
+    assert await box.pending_count() == 1
+    handler.refusal = None
+    await make_due(db)
+    assert await box.run_once() == 1
+    assert handler.delivered == [{"n": 0}]
+
+
+async def test_an_entry_out_of_attempts_is_failed_and_counted(db: Database) -> None:
+    handler = Recorder()
+    handler.failures_left = 5
+    metrics = Metrics()
+    box = relay(db, handler, max_attempts=2, metrics=metrics)
+    [entry] = await add(box, db)
+
+    await box.deliver_now(entry)
+    await make_due(db)
+    await box.run_once()
+
+    [failed] = await failed_entries(db)
+    assert failed.last_error.startswith("gave up after 2 attempts: ConnectionError")
+    assert metrics.registry.get_sample_value("outbox_entries_failed_total", {"topic": "t"}) == 1
+
+
+async def test_a_failed_entry_retried_is_delivered_by_the_relay(db: Database) -> None:
+    handler = Recorder()
+    handler.refusal = 422
+    box = relay(db, handler)
+    [entry] = await add(box, db)
+    await box.deliver_now(entry)
+    handler.refusal = None  # the operator fixed the cause
+
+    async with db.sessionmaker() as session, session.begin():
+        retried = await retry_entry(session, outbox, entry)
+
+    assert retried is not None
+    assert (retried.state, retried.attempts) == ("pending", 0)
+    assert await failed_entries(db) == []
+    assert await box.run_once() == 1
+    assert handler.delivered == [{"n": 0}]
+    async with db.sessionmaker() as session, session.begin():
+        assert await list_entries(session, outbox) == []
+        delivered = await retry_entry(session, outbox, entry)
+    assert delivered is not None
+    assert delivered.state == "delivered"

@@ -5,13 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from services.catalog.api.deps import Catalog
-from services.catalog.api.schemas import (
-    FreezeRequest,
-    FrozenRevision,
-    PublishedRevision,
-    UnlockedDraft,
-    UnlockRequest,
-)
+from services.catalog.api.schemas import FrozenRevision, PublishedRevision, UnlockedDraft
+from services.catalog.client import FreezeRequest, UnlockRequest
 from services.catalog.errors import (
     DraftInvalidError,
     DraftLockedError,

@@ -264,18 +264,6 @@ class DocumentView(BaseModel):
         )
 
 
-class FreezeRequest(Request):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"partner_id": "acme", "submission_id": "sub_5w7e9r1t3y5u7i9o1p3a5s7d"}]
-        },
-    )
-
-    partner_id: str = Field(min_length=1, max_length=200)
-    submission_id: str = Field(min_length=1, max_length=64)
-
-
 class FrozenRevision(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.FROZEN_REVISION]})
 
@@ -284,15 +272,6 @@ class FrozenRevision(BaseModel):
     snapshot: Snapshot
     changes: list[Change]
     created_at: datetime
-
-
-class UnlockRequest(Request):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"submission_id": "sub_5w7e9r1t3y5u7i9o1p3a5s7d"}]},
-    )
-
-    submission_id: str = Field(min_length=1, max_length=64)
 
 
 class PublishedRevision(BaseModel):

@@ -11,6 +11,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_extra_types.currency_code import ISO4217
 
+from shared.text import LABEL, TEXT
+
 MAX_AMOUNT_MINOR = 10**12
 MAX_ENTITLEMENT = 10**12
 MAX_CYCLES = 12
@@ -53,9 +55,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Description = Annotated[str, StringConstraints(max_length=5000)]
+# Names and categories are labels, the description is text (see shared.text for what each holds).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), LABEL]
+Category = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), LABEL
+]
+Description = Annotated[str, StringConstraints(max_length=5000), TEXT]
 Dimension = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$", min_length=1, max_length=40)
 ]

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Path
 
 from services.license.api.deps import Licenses, PartnerOrService, Reader, Reads
 from services.license.api.schemas import (
-    ID_PATTERN,
     EntitlementView,
     LicenseView,
     MetricUsage,
@@ -18,6 +17,7 @@ from services.license.errors import InstanceNotFoundError
 from shared.pagination import Page, PageRequest, build_page, page_request
 from shared.problems import InvalidCursorError, ValidationProblem, problem_responses
 from shared.security import AUTH_ERRORS
+from shared.text import ID_PATTERN
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
 

@@ -5,13 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Response, status
 
 from services.license.api.deps import Licenses
-from services.license.api.schemas import (
-    ID_PATTERN,
-    AcceptRequest,
-    LicenseView,
-    MintRequest,
-    RevokeRequest,
-)
+from services.license.api.schemas import AcceptRequest, LicenseView, MintRequest
+from services.license.client import RevokeRequest
 from services.license.errors import (
     AcceptanceDeadlinePassedError,
     BaseLicenseExistsError,
@@ -24,6 +19,7 @@ from services.license.errors import (
 )
 from shared.problems import ValidationProblem, problem_responses
 from shared.security import AUTH_ERRORS, Service
+from shared.text import ID_PATTERN
 
 router = APIRouter(prefix="/v1/internal", tags=["internal"])
 

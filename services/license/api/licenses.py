@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from services.license.api.deps import Licenses, Reader
-from services.license.api.schemas import ID_PATTERN, ExtensionRequest, LicenseView
+from services.license.api.schemas import ExtensionRequest, LicenseView
 from services.license.errors import (
     ExtensionNotLaterError,
     ExtensionTooLongError,
@@ -16,6 +16,7 @@ from services.license.errors import (
 )
 from shared.problems import ValidationProblem, problem_responses
 from shared.security import AUTH_ERRORS, Partner
+from shared.text import ID_PATTERN
 
 router = APIRouter(prefix="/v1/licenses", tags=["licenses"])
 

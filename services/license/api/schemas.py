@@ -3,9 +3,17 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.license.api import examples
+from services.license.client import (
+    MAX_ENTITLEMENT,
+    MAX_QUANTITY,
+    Dimension,
+    ObjectId,
+    Reason,
+    Subject,
+)
 from services.license.db.models import LicenseVersionRow, UsageRow
 from services.license.domain.model import Change, Level, Mode, Status
 from services.license.service import (
@@ -19,28 +27,11 @@ from services.license.service import (
 from services.license.verifier import Code, Verdict
 from shared.clock import utcnow
 
-MAX_ENTITLEMENT = 10**15
 MAX_TOKEN_CHARS = 16_384
 
-# Ids of other services' objects, and principals' ids: no control characters (PostgreSQL
-# text can't hold NUL), so odd input is a 422, never an error in the database.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
-ForeignId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-PrincipalId = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
-]
 # Times a license may name: far enough from the ends of the calendar to add 90 days and more.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-Dimension = Annotated[
-    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$", min_length=1, max_length=40)
-]
-Reason = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"
-    ),
-]
 
 
 class Request(BaseModel):
@@ -73,15 +64,17 @@ class MintRequest(Request):
         },
     )
 
-    order_id: ForeignId
-    instance_id: ForeignId
-    customer_id: PrincipalId
-    partner_id: PrincipalId
-    product_id: ForeignId
+    order_id: ObjectId
+    instance_id: ObjectId
+    customer_id: Subject
+    partner_id: Subject
+    product_id: ObjectId
     level: Level
-    plan_id: ForeignId | None = Field(default=None, description="A base license's plan.")
-    addon_id: ForeignId | None = Field(default=None, description="An add-on license's add-on.")
-    quantity: int = Field(default=1, ge=1, le=1000, description="Packs; always 1 for a base.")
+    plan_id: ObjectId | None = Field(default=None, description="A base license's plan.")
+    addon_id: ObjectId | None = Field(default=None, description="An add-on license's add-on.")
+    quantity: int = Field(
+        default=1, ge=1, le=MAX_QUANTITY, description="Packs; always 1 for a base."
+    )
     entitlements: dict[Dimension, Annotated[int, Field(ge=0, le=MAX_ENTITLEMENT)]] = Field(
         max_length=20,
         description="The plan's quota, or the add-on's increments already times `quantity`.",
@@ -127,14 +120,6 @@ class AcceptRequest(Request):
     def _in_range(self) -> Self:
         _check_range(self.accepted_at)
         return self
-
-
-class RevokeRequest(Request):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "Refunded: bought by mistake"}]}
-    )
-
-    reason: Reason
 
 
 class ExtensionRequest(Request):

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.license.client import MAX_QUANTITY, Reason
 from services.orders.api import examples
 from services.orders.db.models import InstanceRow, OrderRow, PaymentRow
 from services.orders.domain.model import (
@@ -25,11 +26,10 @@ from services.orders.service import (
     OrderState,
     Quote,
 )
+from shared.text import LABEL, ObjectId
 
-# Ids of other services' objects end up in URLs of calls to them: letters, digits and `_.:@-`
-# only, so a `/`, `%` or a control character is a 422 here, never another path (or a 500) there.
-ForeignId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# A refund's reason becomes the reason of the license's revocation: the license client's own
+# `Reason`, so a refund orders accepts is one license accepts to revoke.
 
 PRODUCT = "prd_x3nq4c5o2b7lzj6v8d1ke9fa"
 PLAN = "pln_4d6f8h0j2l4n6p8r0t2v4x6z"
@@ -87,12 +87,14 @@ class NewOrderCreate(Request):
     """A new application instance on a plan of a live product."""
 
     type: Literal["new"]
-    product_id: ForeignId
-    plan_id: ForeignId
+    product_id: ObjectId
+    plan_id: ObjectId
     cycle: CycleBody | None = Field(
         default=None, description="One of the plan's cycles; omit for a one-time purchase."
     )
-    quantity: int = Field(default=1, ge=1, le=1000, description="Always 1 for a new instance.")
+    quantity: int = Field(
+        default=1, ge=1, le=MAX_QUANTITY, description="Always 1 for a new instance."
+    )
 
     def request(self) -> OrderRequest:
         return OrderRequest(
@@ -108,13 +110,16 @@ class AddonOrderCreate(Request):
     """Packs of an add-on for one of the customer's instances."""
 
     type: Literal["addon"]
-    instance_id: ForeignId
-    addon_id: ForeignId
+    instance_id: ObjectId
+    addon_id: ObjectId
     cycle: CycleBody | None = Field(
         default=None, description="One of the add-on's cycles; omit for a one-time purchase."
     )
     quantity: int = Field(
-        default=1, ge=1, le=1000, description="Packs: the price and increments are multiplied."
+        default=1,
+        ge=1,
+        le=MAX_QUANTITY,
+        description="Packs: the price and increments are multiplied.",
     )
 
     def request(self) -> OrderRequest:
@@ -402,9 +407,9 @@ class WebhookEvent(BaseModel):
         },
     )
 
-    event_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=200), LABEL]
     type: Literal["payment.settled", "payment.failed"]
-    payment_id: ForeignId
+    payment_id: ObjectId
 
 
 class WebhookReceipt(BaseModel):

@@ -1,13 +1,19 @@
 """Request and response bodies of the review API."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.review.api import examples
 from services.review.db.models import EventRow, SubmissionRow
 from services.review.domain.submission import Status
+from shared.text import LABEL, TEXT, ObjectId
+
+# A note, a reason or a message is text (line breaks kept); a field path is a label.
+Note = Annotated[str, StringConstraints(max_length=2000), TEXT]
+Message = Annotated[str, StringConstraints(min_length=1, max_length=2000), TEXT]
+FieldPath = Annotated[str, StringConstraints(min_length=1, max_length=200), LABEL]
 
 
 class Request(BaseModel):
@@ -22,14 +28,13 @@ class SubmissionCreate(Request):
         },
     )
 
-    # It ends up in the URL of a call to the catalog: no `/`, `%` or control characters.
-    product_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
-    note: str | None = Field(default=None, max_length=2000)
+    product_id: ObjectId
+    note: Note | None = None
 
 
 class FieldNote(Request):
-    field: str = Field(min_length=1, max_length=200, examples=["addons/add_x/agreement"])
-    message: str = Field(min_length=1, max_length=2000)
+    field: FieldPath = Field(examples=["addons/add_x/agreement"])
+    message: Message
 
 
 class Rejection(Request):
@@ -45,7 +50,7 @@ class Rejection(Request):
         },
     )
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Message
     notes: list[FieldNote] = Field(default_factory=list, max_length=100)
 
 
