@@ -3,6 +3,11 @@
 `create_service_app` wires what all four services share: problem+json rendering, request ids,
 JSON logs, metrics, a request-body limit, CORS, health and readiness probes, and API docs
 served from local files (no CDN: the machines that run this may have no internet).
+
+A request that fails because the service's database can't be reached (see
+`shared.db.database_unavailable`), wherever in the handler that happens, is answered 503
+`unavailable` with a `Retry-After` and logged, like `/readyz`: the client may retry it as it
+is, and an operator sees the outage, not a run of internal errors. Any other error is a 500.
 """
 
 import logging
@@ -24,12 +29,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.db import Database, head_revision
+from shared.db import DATABASE_ERRORS, Database, database_unavailable, head_revision
 from shared.observability import Metrics, RequestContextMiddleware, current_request_id
 from shared.outbox import Outbox
 from shared.problems import (
     PROBLEM_MEDIA_TYPE,
     BadRequestError,
+    DatabaseUnavailableError,
     FieldError,
     MethodNotAllowedError,
     NotFoundError,
@@ -44,6 +50,12 @@ from shared.settings import ServiceSettings
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 metrics_log = logging.getLogger("market.metrics")
+
+# What a 503 `unavailable` asks the client to wait: about a readiness probe's period, time for
+# a pool to reconnect or a database to fail over.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+db_log = logging.getLogger("market.db")
 
 
 class Health(BaseModel):
@@ -77,6 +89,35 @@ def problem_response(error: ProblemError) -> JSONResponse:
 async def _on_problem(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
     return problem_response(exc)
+
+
+def database_unavailable_problem() -> DatabaseUnavailableError:
+    """The 503 for a database that can't be reached, with its `Retry-After`."""
+    return DatabaseUnavailableError(
+        "The service's database can't be reached right now; retry in "
+        f"{DATABASE_RETRY_AFTER_SECONDS} seconds.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def _log_unavailable(message: str, exc: BaseException, level: int = logging.ERROR) -> None:
+    root = exc
+    while root.__cause__ is not None:
+        root = root.__cause__
+    # The driver's message, not SQLAlchemy's: that one quotes the statement's parameters.
+    db_log.log(
+        level,
+        message,
+        extra={"error": type(exc).__name__, "cause": f"{type(root).__name__}: {root}"[:300]},
+    )
+
+
+async def _on_database_error(_request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        # A bug, not an outage: `RequestContextMiddleware` logs it and answers 500.
+        raise exc
+    _log_unavailable("request failed: the database can't be reached", exc)
+    return problem_response(database_unavailable_problem())
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> Response:
@@ -208,6 +249,8 @@ def create_service_app(
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _on_database_error)
 
     for router in routers:
         app.include_router(router)
@@ -242,14 +285,15 @@ def _operations_router() -> APIRouter:
         "/readyz",
         summary="Readiness: the database answers and its schema is at the migrations' head",
         operation_id="readyz",
-        responses=problem_responses(ServiceUnavailableError),
+        responses=problem_responses(DatabaseUnavailableError, ServiceUnavailableError),
     )
     async def readyz(request: Request) -> Readiness:
         db: Database = request.app.state.db
         try:
             revision = await db.current_revision()
         except Exception as exc:
-            raise ServiceUnavailableError("The database can't be reached.") from exc
+            _log_unavailable("not ready: the database can't be reached", exc, logging.WARNING)
+            raise database_unavailable_problem() from exc
         head = request.app.state.schema_head
         if revision != head:
             raise ServiceUnavailableError(
@@ -305,6 +349,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if "requestBody" in operation and "400" not in responses:
                 # A body that can't be read at all (not UTF-8 JSON, broken multipart).
                 responses["400"] = _documented_problem(BadRequestError)
+            if operation.get("operationId") not in _NO_DATABASE_OPERATIONS:
+                _document_also(responses, DatabaseUnavailableError)
             operation["responses"] = dict(sorted(responses.items()))
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -315,6 +361,25 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             component["examples"] = examples[component["title"]]
     app.openapi_schema = schema
     return schema
+
+
+# The operations that never touch the database (every other one may answer 503 `unavailable`).
+_NO_DATABASE_OPERATIONS = frozenset({"healthz", "metrics"})
+
+
+def _document_also(responses: dict[str, Any], error: type[ProblemError]) -> None:
+    """Add `error` to an operation's responses, next to the codes its status already has."""
+    entry = _documented_problem(error)
+    existing = responses.get(str(error.status))
+    if existing is None:
+        responses[str(error.status)] = entry
+        return
+    examples = existing["content"][PROBLEM_MEDIA_TYPE].setdefault("examples", {})
+    if error.code in examples:
+        return
+    examples.update(entry["content"][PROBLEM_MEDIA_TYPE]["examples"])
+    codes = ", ".join(f"`{code}`" for code in examples)
+    existing["description"] = f"Problem: {codes}"
 
 
 def _documented_problem(error: type[ProblemError]) -> dict[str, Any]:

@@ -14,15 +14,25 @@ On PostgreSQL a pooled connection that sat idle for a while is pinged before it 
 returned moments ago is not. Pinging every checkout (`pool_pre_ping`) costs three round trips
 per transaction, as much as a short transaction itself; and should a connection die under load
 anyway, the first error on it invalidates the whole pool.
+
+`database_unavailable` tells an error that means "the database can't be reached now" (refused
+or lost connections, a server shutting down, an exhausted pool, a SQLite file that can't be
+opened) from every other database error; `shared.app` answers the first kind with 503
+`unavailable` and lets the rest (an IntegrityError nobody handled, a typo in SQL) be the 500s
+they are. Drivers used directly (asyncpg, aiosqlite) raise the same kinds of errors, so the
+rule covers them too.
 """
 
 import asyncio
+import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -30,7 +40,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, DateTime, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -50,6 +61,61 @@ JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 PING_IDLE_AFTER_SECONDS = 5.0
 # The execution option that marks a read-only engine (see `Database.read_sessionmaker`).
 READ_ONLY_OPTION = "market_read_only"
+
+# Where `database_unavailable` looks: the errors a database access may raise, wrapped or not.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError,
+    OSError,
+    asyncpg.PostgresError,
+    sqlite3.Error,
+)
+# SQLSTATEs (prefixes) of a server that can't serve the session: connection exceptions (08),
+# insufficient resources (53: too many connections, disk full), operator intervention (57P:
+# shutting down, starting up), and, at connect, an unknown database or a refused login.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "3D000", "28")
+# SQLite's primary result codes for the same: BUSY (locked past busy_timeout), IOERR, FULL,
+# CANTOPEN (the file or its folder is gone or unreadable).
+_UNAVAILABLE_SQLITE_CODES = frozenset({5, 10, 13, 14})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database can't be reached now, rather than a bug.
+
+    It looks at the error and at what it wraps (`orig`, `__cause__`): a connection SQLAlchemy
+    invalidated, a pool checkout that timed out, a refused, reset or timed-out connection, a
+    PostgreSQL SQLSTATE of the kinds above, a SQLite file that can't be opened or is locked.
+    An IntegrityError, a syntax error or a missing table is not unavailability.
+    """
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if _means_unavailable(current):
+            return True
+        orig = getattr(current, "orig", None)
+        if isinstance(orig, BaseException):
+            pending.append(orig)
+        if current.__cause__ is not None:
+            pending.append(current.__cause__)
+    return False
+
+
+def _means_unavailable(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, (PoolTimeoutError, DisconnectionError)):
+        return True
+    if isinstance(error, (ConnectionError, TimeoutError, socket.gaierror)):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+        return True
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorcode", 0) & 0xFF in _UNAVAILABLE_SQLITE_CODES
+    return False
 
 
 def new_metadata() -> MetaData:

@@ -153,6 +153,13 @@ class ServiceUnavailableError(ProblemError):
     title = "Service unavailable"
 
 
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The service's own database can't be reached: the request may be retried as it is."""
+
+    code = "unavailable"
+    title = "Temporarily unavailable"
+
+
 def problem_responses(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: each status with the codes it may carry, and examples."""
     by_status: dict[int, list[type[ProblemError]]] = {}

@@ -15,6 +15,9 @@ Decisions where DESIGN.md is silent:
   outbox with retries. Acceptance may carry the moment the customer accepted: a retry that
   arrives after the deadline still counts if the acceptance itself came in time. Revocation is
   not a new version: the current token stays, and verifies as `REVOKED`.
+- Each revocation is numbered in its own transaction (the `revocations` counter), and the signed
+  revocation list's `seq` is the highest number it includes; it lasts `revocations_ttl_seconds`
+  (`exp`). A retried revocation takes no number. A license is revoked only here.
 - Every change of any license of an instance bumps the instance's `version`. The signed
   entitlement bundle is cached per process against that version, the signing key and the
   next moment a license starts or ends, so a read costs one primary-key lookup while nothing
@@ -30,7 +33,7 @@ Decisions where DESIGN.md is silent:
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +43,7 @@ from services.catalog.client import AddonInfo
 from services.license.db.heads import HeadReader
 from services.license.db.models import InstanceRow, LicenseRow, LicenseVersionRow, UsageRow
 from services.license.db.repositories import (
+    CounterRepository,
     InstanceRepository,
     LicenseRepository,
     LicenseVersionRepository,
@@ -149,12 +153,20 @@ class UsageReport:
 
 @dataclass(frozen=True, slots=True)
 class Revocations:
-    """The signed list of revoked license ids."""
+    """The signed list of revoked license ids, as of the revocation numbered `seq`."""
 
     issuer: str
     issued_at: datetime
+    expires_at: datetime
+    seq: int
     revoked: list[str]
     token: str
+
+
+# The counter that numbers revocations (`LicenseRow.revocation_seq`).
+REVOCATIONS_COUNTER = "revocations"
+# How long a revocation list lasts by default (`LicenseSettings.revocations_ttl_seconds`).
+DEFAULT_REVOCATIONS_TTL = timedelta(days=1)
 
 
 # Authentic license tokens remembered per process (see `AuthenticTokens`): about 3 KiB each
@@ -340,11 +352,14 @@ class LicenseService:
         ring: KeyRing,
         issuer: str,
         addons: LiveAddons | None = None,
+        revocations_ttl: timedelta = DEFAULT_REVOCATIONS_TTL,
     ) -> None:
         self.session = session
         self.ring = ring
         self.issuer = issuer
         self.addons = addons
+        self.revocations_ttl = revocations_ttl
+        self.counters = CounterRepository(session)
         self.instances = InstanceRepository(session)
         self.licenses = LicenseRepository(session)
         self.versions = LicenseVersionRepository(session)
@@ -479,6 +494,8 @@ class LicenseService:
                 row.revocation_reason = reason
                 row.updated_at = now
                 await self._touch_instance(row.instance_id, now)
+                # Last, so that the one row every revocation waits for is held the least.
+                row.revocation_seq = await self.counters.take(REVOCATIONS_COUNTER)
             current = await self._current(row)
         return LicenseState(row, current)
 
@@ -602,14 +619,24 @@ class LicenseService:
         return [self.ring.jwk(kid) for kid in kids]
 
     async def revocations(self) -> Revocations:
-        """Every revoked license id, signed for offline verifiers."""
+        """Every revoked license id, signed for offline verifiers with its `seq` and `exp`."""
         now = whole_seconds(utcnow())
+        expires = now + self.revocations_ttl
         async with self.session.begin():
-            revoked = await self.licenses.revoked_ids()
+            revoked, seq = await self.licenses.revoked()
         self.ring.refresh()
-        claims = revocation_list_claims(issuer=self.issuer, revoked=revoked, issued_at=now)
+        claims = revocation_list_claims(
+            issuer=self.issuer, revoked=revoked, seq=seq, issued_at=now, expires_at=expires
+        )
         token, _ = self.ring.sign(claims, REVOCATION_LIST_TOKEN_TYPE)
-        return Revocations(issuer=self.issuer, issued_at=now, revoked=revoked, token=token)
+        return Revocations(
+            issuer=self.issuer,
+            issued_at=now,
+            expires_at=expires,
+            seq=seq,
+            revoked=revoked,
+            token=token,
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -706,6 +733,7 @@ def _new_row(terms: LicenseTerms, request: Mint, now: datetime) -> LicenseRow:
         accepted_at=None,
         revoked_at=None,
         revocation_reason=None,
+        revocation_seq=None,
         version=terms.version,
         created_at=now,
         updated_at=now,

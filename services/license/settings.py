@@ -30,6 +30,13 @@ class LicenseSettings(ServiceSettings):
     suggestions_ttl_seconds: float = Field(
         default=60.0, ge=0, le=3600, description="How long a product's live add-ons are cached."
     )
+    revocations_ttl_seconds: int = Field(
+        default=86400,
+        ge=60,
+        le=365 * 86400,
+        description="How long a signed revocation list lasts (its `exp` after `iat`); offline "
+        "verifiers call a list older than that stale.",
+    )
     bundle_cache_size: int = Field(
         default=10_000, ge=0, le=1_000_000, description="Signed entitlement bundles kept in memory."
     )

@@ -20,11 +20,45 @@ The checks follow RFC 8725, in this order, each with its code:
 6. the claims' shape (`MALFORMED`), then the issuer and, when the caller names its product,
    the audience (`WRONG_TYPE`: not a license of this issuer or for this product);
 7. the revocation list (`REVOKED`), then `nbf` and `exp` (`EXPIRED`: outside the validity
-   period, before it as well as after it).
+   period, before it as well as after it);
+8. the revocation list's own `exp`: a token that passed everything is `STALE`, not `VALID`,
+   while the list is stale (see below).
 
 `SUPERSEDED` needs to know a license's newest version. Online, `POST /v1/verify` knows it;
 offline, `entitlements()` marks a token `SUPERSEDED` when a newer version of the same license
 is among the tokens it is given.
+
+The revocation list (`GET /v1/revocations`, `typ revocation-list+jwt`) carries `iat`, `exp`
+and `seq`, the number of the newest revocation it includes (it grows with every revocation).
+A list without `exp` and `seq` is refused, as is one whose `seq` is lower than one this
+verifier has seen (`RevocationListRolledBackError`): an older list may lack revocations made
+since, and replaying one must not make a revoked license valid again. Keep the highest `seq`
+across restarts with `read_seen_seq` / `record_seen_seq` and pass it as `seen_seq`:
+
+    seen = read_seen_seq(Path("verifier-state.json"))
+    verifier = OfflineVerifier.from_files(jwks_file, revocations_file, seen_seq=seen)
+    record_seen_seq(Path("verifier-state.json"), verifier.seq)
+
+Without that state, a list replayed while it has not expired yet is taken: `exp` bounds how
+long an old list can be replayed, the state closes that window. (A state file outlives the
+service's database: if the license database is ever rebuilt from nothing, `seq` starts again
+at 0 and the state files must go with it.)
+
+A list is **stale** once its `exp` has passed (`revocations_stale()`): a license revoked since
+it was issued would not be on it. A token that would be `VALID` is then `STALE` instead, which
+is not valid (the claims are there, authentic, for the application to show). What to do:
+
+- fetch a fresh list (and the JWKS) whenever the network allows, well before `exp`; a list
+  fetched every few hours never goes stale;
+- on `STALE`, fetch a fresh list and verify again;
+- an application that must keep working offline for longer than the list lasts chooses how
+  long itself: `stale_grace_seconds` keeps a stale list trusted that much longer (verdicts
+  stay `VALID`, `revocations_stale()` says the list is past `exp`). Knowing that a revoked
+  license may work that long is the application author's decision, not the verifier's.
+
+`REVOKED` from a stale list is still `REVOKED` (a revocation is never undone), and a token
+outside its own validity period is `EXPIRED` whatever the list's age. Without any list the
+verifier checks no revocation at all, and nothing is ever `STALE`.
 
 Entitlements of an instance are the base license's quota plus the increments of the valid
 add-on licenses whose parent is that base; without a valid base license they are empty.
@@ -36,6 +70,7 @@ application as it is. The license service uses it too, for `POST /v1/verify`.
 import base64
 import binascii
 import json
+import os
 import re
 import time
 from collections.abc import Collection, Iterable, Mapping
@@ -64,9 +99,14 @@ _HEADER_CACHE_SIZE = 256
 
 
 class Code(StrEnum):
-    """The outcome of a verification; only `VALID` means the token may be used."""
+    """The outcome of a verification; only `VALID` means the token may be used.
+
+    `STALE` is offline only: the token checks out but the revocation list is past its `exp`
+    (and the verifier's grace), so whether it was revoked since is unknown.
+    """
 
     VALID = "VALID"
+    STALE = "STALE"
     EXPIRED = "EXPIRED"
     REVOKED = "REVOKED"
     SUPERSEDED = "SUPERSEDED"
@@ -120,21 +160,90 @@ class Report:
     def all_valid(self) -> bool:
         return all(v.valid for v in self.verdicts)
 
+    @property
+    def stale(self) -> bool:
+        """Whether a token was refused only because the revocation list is stale."""
+        return any(v.code is Code.STALE for v in self.verdicts)
+
 
 # Codes given only after the signature and the issuer were checked.
-_AUTHENTIC = frozenset({Code.VALID, Code.EXPIRED, Code.REVOKED})
+_AUTHENTIC = frozenset({Code.VALID, Code.STALE, Code.EXPIRED, Code.REVOKED})
 
 
 class InvalidRevocationListError(ValueError):
     """The revocation list is not one this verifier can trust."""
 
 
+class RevocationListRolledBackError(InvalidRevocationListError):
+    """The list's `seq` is lower than one already seen: a replayed or rolled-back list."""
+
+    def __init__(self, seq: int, seen_seq: int) -> None:
+        super().__init__(
+            f"The revocation list has seq {seq}, lower than the {seen_seq} already seen: it is "
+            "older than a list this verifier trusted. Fetch a fresh one."
+        )
+        self.seq = seq
+        self.seen_seq = seen_seq
+
+
 @dataclass(frozen=True, slots=True)
 class RevocationList:
-    """The revoked license ids of a signed revocation list, and when it was issued."""
+    """The content of a signed revocation list: the license ids revoked up to revocation
+    number `seq`, and the list's lifetime (NumericDates)."""
 
     issued_at: int
+    expires_at: int
+    seq: int
     revoked: frozenset[str]
+
+    def stale(self, now: float, leeway_seconds: int = 0) -> bool:
+        """Whether the list is past its `exp` at `now`."""
+        return now - leeway_seconds >= self.expires_at
+
+
+def read_seen_seq(path: Path) -> int:
+    """The highest revocation list `seq` recorded in the state file `path` (0 if it is absent).
+
+    Raises ValueError if the file holds anything but what `record_seen_seq` writes.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return 0
+    try:
+        state = json.loads(text)
+    except ValueError:
+        state = None
+    seq = state.get("seq") if isinstance(state, dict) else None
+    if type(seq) is not int or seq < 0:
+        raise ValueError(f'{path} is not a verifier state file (expected {{"seq": n}}).')
+    return seq
+
+
+def record_seen_seq(path: Path, seq: int) -> int:
+    """Record `seq` in the state file `path` unless it holds a higher one; return the highest.
+
+    The file is created if it is absent and replaced atomically (a temporary file in the same
+    folder, flushed to disk, renamed over it), so a crash leaves the old state or the new one,
+    never a torn file. Two processes recording at once may keep the lower of their two values;
+    record from one process at a time.
+    """
+    if type(seq) is not int or seq < 0:
+        raise ValueError("seq is a non-negative integer")
+    current = read_seen_seq(path)
+    if path.exists() and current >= seq:
+        return current
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as file:
+            json.dump({"seq": seq}, file)
+            file.write("\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return seq
 
 
 def sum_entitlements(licenses: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], list[str]]:
@@ -185,8 +294,11 @@ class OfflineVerifier:
     """Checks license tokens, bundles and revocation lists against a fixed set of keys.
 
     `keys` maps each trusted `kid` to its Ed25519 public key; EdDSA is the only algorithm any
-    of them accepts. `revoked` holds license ids known to be revoked. `leeway_seconds` allows
-    for a device clock that is a little off, on both `nbf` and `exp`.
+    of them accepts. `revoked` holds license ids known to be revoked (a signed list, loaded with
+    `load_revocation_list`, replaces them). `leeway_seconds` allows for a device clock that is
+    a little off, on `nbf` and `exp` of tokens and lists. `seen_seq` is the highest list `seq`
+    seen before (see the module docstring), `stale_grace_seconds` how long past its `exp` a
+    list is still trusted.
     """
 
     def __init__(
@@ -196,11 +308,16 @@ class OfflineVerifier:
         issuer: str = DEFAULT_ISSUER,
         revoked: Collection[str] = (),
         leeway_seconds: int = 0,
+        seen_seq: int = 0,
+        stale_grace_seconds: int = 0,
     ) -> None:
         self._keys = dict(keys)
         self._issuer = issuer
         self._revoked = frozenset(revoked)
+        self._revocations: RevocationList | None = None
+        self._seen_seq = seen_seq
         self._leeway = leeway_seconds
+        self._grace = stale_grace_seconds
         self._headers: dict[str, tuple[str, str] | Verdict] = {}
 
     @classmethod
@@ -211,14 +328,24 @@ class OfflineVerifier:
         revocation_list: str | None = None,
         issuer: str = DEFAULT_ISSUER,
         leeway_seconds: int = 0,
+        seen_seq: int = 0,
+        stale_grace_seconds: int = 0,
     ) -> "OfflineVerifier":
         """A verifier trusting the keys of `jwks` and, if given, the signed revocation list.
 
-        Raises `InvalidRevocationListError` when the list is not signed by one of those keys.
+        Raises `InvalidRevocationListError` when the list is not signed by one of those keys
+        or lacks `exp` and `seq`, `RevocationListRolledBackError` when its `seq` is below
+        `seen_seq`.
         """
-        verifier = cls(public_keys_from_jwks(jwks), issuer=issuer, leeway_seconds=leeway_seconds)
+        verifier = cls(
+            public_keys_from_jwks(jwks),
+            issuer=issuer,
+            leeway_seconds=leeway_seconds,
+            seen_seq=seen_seq,
+            stale_grace_seconds=stale_grace_seconds,
+        )
         if revocation_list is not None:
-            verifier._revoked = verifier.read_revocation_list(revocation_list).revoked
+            verifier.load_revocation_list(revocation_list)
         return verifier
 
     @classmethod
@@ -229,6 +356,8 @@ class OfflineVerifier:
         *,
         issuer: str = DEFAULT_ISSUER,
         leeway_seconds: int = 0,
+        seen_seq: int = 0,
+        stale_grace_seconds: int = 0,
     ) -> "OfflineVerifier":
         """A verifier from a saved JWKS and an optional saved revocation list.
 
@@ -242,12 +371,47 @@ class OfflineVerifier:
         if revocations_file is not None:
             revocation_list = _token_of(revocations_file.read_text(encoding="utf-8"))
         return cls.from_jwks(
-            jwks, revocation_list=revocation_list, issuer=issuer, leeway_seconds=leeway_seconds
+            jwks,
+            revocation_list=revocation_list,
+            issuer=issuer,
+            leeway_seconds=leeway_seconds,
+            seen_seq=seen_seq,
+            stale_grace_seconds=stale_grace_seconds,
         )
 
     @property
     def revoked(self) -> frozenset[str]:
         return self._revoked
+
+    @property
+    def revocation_list(self) -> RevocationList | None:
+        """The signed list in use, if one was loaded."""
+        return self._revocations
+
+    @property
+    def seq(self) -> int:
+        """The highest revocation list `seq` this verifier has seen (to record, see above)."""
+        return self._seen_seq
+
+    def load_revocation_list(self, token: str) -> RevocationList:
+        """Check a signed revocation list and use it from now on.
+
+        Raises `InvalidRevocationListError` if it can't be trusted, and its subclass
+        `RevocationListRolledBackError` if its `seq` is lower than one seen before; the list
+        in use stays as it was then.
+        """
+        revocations = self.read_revocation_list(token)
+        if revocations.seq < self._seen_seq:
+            raise RevocationListRolledBackError(revocations.seq, self._seen_seq)
+        self._revocations = revocations
+        self._revoked = revocations.revoked
+        self._seen_seq = revocations.seq
+        return revocations
+
+    def revocations_stale(self, now: float | None = None) -> bool:
+        """Whether the loaded revocation list is past its `exp` (time to fetch a fresh one)."""
+        moment = time.time() if now is None else now
+        return self._revocations is not None and self._revocations.stale(moment, self._leeway)
 
     def authenticate(self, token: str, token_type: str = LICENSE_TOKEN_TYPE) -> Verdict:
         """Check the token's form, algorithm, type, key, signature, shape and issuer.
@@ -272,7 +436,22 @@ class OfflineVerifier:
             )
         if self._revoked and claims["lic"]["id"] in self._revoked:
             return Verdict(Code.REVOKED, "The license has been revoked.", claims=claims)
-        return self.check_time(claims, now)
+        return self._unless_stale(self.check_time(claims, now), now)
+
+    def _unless_stale(self, verdict: Verdict, now: float | None) -> Verdict:
+        """`STALE` instead of `VALID` once the list is past its `exp` and the grace period."""
+        if not verdict.valid or self._revocations is None:
+            return verdict
+        moment = time.time() if now is None else now
+        if not self._revocations.stale(moment, self._leeway + self._grace):
+            return verdict
+        expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._revocations.expires_at))
+        return Verdict(
+            Code.STALE,
+            f"The revocation list expired at {expired}; whether the license was revoked since "
+            "is unknown. Fetch a fresh list (GET /v1/revocations) and verify again.",
+            verdict.claims,
+        )
 
     def _authentic(self, token: str, token_type: str) -> dict[str, Any] | Verdict:
         """The claims of an authentic token of `token_type`, or the verdict against it."""
@@ -347,7 +526,7 @@ class OfflineVerifier:
             return Verdict(
                 Code.REVOKED, f"The bundle holds revoked license(s): {', '.join(revoked)}.", claims
             )
-        return self.check_time(claims, now)
+        return self._unless_stale(self.check_time(claims, now), now)
 
     def read_revocation_list(self, token: str) -> RevocationList:
         """The content of a signed revocation list, or `InvalidRevocationListError`."""
@@ -355,7 +534,12 @@ class OfflineVerifier:
         if not verdict.valid or verdict.claims is None:
             raise InvalidRevocationListError(f"{verdict.code.value}: {verdict.detail}")
         claims = verdict.claims
-        return RevocationList(issued_at=int(claims["iat"]), revoked=frozenset(claims["revoked"]))
+        return RevocationList(
+            issued_at=claims["iat"],
+            expires_at=claims["exp"],
+            seq=claims["seq"],
+            revoked=frozenset(claims["revoked"]),
+        )
 
     def entitlements(
         self, tokens: Iterable[str], *, audience: str | None = None, now: float | None = None
@@ -380,7 +564,8 @@ class OfflineVerifier:
                 newest[lic["id"]] = max(newest.get(lic["id"], 0), lic["version"])
         for index, verdict in enumerate(verdicts):
             lic = verdict.lic
-            if verdict.valid and lic and lic["version"] < newest[lic["id"]]:
+            current = verdict.code in (Code.VALID, Code.STALE)
+            if current and lic and lic["version"] < newest[lic["id"]]:
                 verdicts[index] = Verdict(
                     Code.SUPERSEDED,
                     f"Version {newest[lic['id']]} of the license is among the tokens.",
@@ -439,9 +624,13 @@ def _parse_header(segment: str) -> tuple[str, str] | Verdict:
 
 def _shape_problem(claims: Mapping[str, Any], token_type: str) -> str | None:
     if token_type == REVOCATION_LIST_TOKEN_TYPE:
-        revoked = claims.get("revoked")
-        if type(claims.get("iss")) is not str or type(claims.get("iat")) is not int:
-            return "The list has no issuer or no NumericDate 'iat'."
+        revoked, iat, exp, seq = (claims.get(c) for c in ("revoked", "iat", "exp", "seq"))
+        if type(claims.get("iss")) is not str or type(iat) is not int or type(exp) is not int:
+            return "The list has no issuer or no NumericDates 'iat' and 'exp'."
+        if exp < iat:
+            return "The list expires before it was issued."
+        if type(seq) is not int or seq < 0:
+            return "The list has no 'seq' (a count of revocations)."
         if type(revoked) is not list or not all(type(i) is str for i in revoked):
             return "The claim 'revoked' is not a list of license ids."
         return None

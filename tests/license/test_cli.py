@@ -2,6 +2,7 @@
 
 import json
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,19 +23,30 @@ def ring(tmp_path: Path) -> KeyRing:
     return KeyRing(tmp_path / "keys")
 
 
+def write_list(ring: KeyRing, path: Path, *, seq: int = 1, age: timedelta = timedelta(0)) -> Path:
+    """Save a signed revocation list of `lic_revoked`, issued `age` ago, that lasts a day."""
+    issued = datetime.now(UTC).replace(microsecond=0) - age
+    claims = revocation_list_claims(
+        issuer=ISSUER,
+        revoked=["lic_revoked"],
+        seq=seq,
+        issued_at=issued,
+        expires_at=issued + timedelta(days=1),
+    )
+    token = ring.sign(claims, REVOCATION_LIST_TOKEN_TYPE)[0]
+    path.write_text(json.dumps({"token": token, "revoked": ["lic_revoked"], "seq": seq}))
+    return path
+
+
 @pytest.fixture
 def files(ring: KeyRing, tmp_path: Path) -> dict[str, Path]:
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [ring.jwk(kid) for kid in ring.kids]}))
-    revocations = tmp_path / "revocations.json"
-    token = ring.sign(
-        revocation_list_claims(
-            issuer=ISSUER, revoked=["lic_revoked"], issued_at=make_terms().valid_from
-        ),
-        REVOCATION_LIST_TOKEN_TYPE,
-    )[0]
-    revocations.write_text(json.dumps({"token": token, "revoked": ["lic_revoked"]}))
-    return {"jwks": jwks, "revocations": revocations}
+    return {"jwks": jwks, "revocations": write_list(ring, tmp_path / "revocations.json")}
+
+
+def verify(files: dict[str, Path], *arguments: str) -> int:
+    return main(["license", "verify", "--jwks", str(files["jwks"]), *arguments])
 
 
 def sign(ring: KeyRing, **overrides: object) -> str:
@@ -123,6 +135,62 @@ def test_verify_refuses_an_unusable_jwks(
     assert main(["license", "verify", "--jwks", str(bad), "x.y.z"]) == 2
     assert main(["license", "verify", "--jwks", str(tmp_path / "missing.json"), "x.y.z"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_state_keeps_the_highest_seq_and_refuses_an_older_list(
+    ring: KeyRing, files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state" / "verifier.json"
+    state.parent.mkdir()
+    old = write_list(ring, tmp_path / "old.json", seq=1)
+    new = write_list(ring, tmp_path / "new.json", seq=4)
+    revoked = sign(ring, id="lic_revoked", valid_until=None, mode=Mode.permanent)
+
+    assert verify(files, "--revocations", str(new), "--state", str(state), revoked) == 1
+    assert json.loads(state.read_text()) == {"seq": 4}
+    assert "revocation list seq 4, expires" in capsys.readouterr().out
+
+    # Replaying the older list: refused, whatever the token, and the state stays.
+    assert verify(files, "--revocations", str(old), "--state", str(state), revoked) == 2
+    err = capsys.readouterr().err
+    assert "refused revocation list" in err
+    assert "seq 1" in err
+    assert json.loads(state.read_text()) == {"seq": 4}
+    assert verify(files, "--revocations", str(new), "--state", str(state), sign(ring)) == 0
+    assert [p.name for p in state.parent.iterdir()] == ["verifier.json"]
+
+
+def test_state_needs_a_revocation_list_and_a_state_file_of_its_own_shape(
+    files: dict[str, Path], tmp_path: Path, ring: KeyRing, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+
+    assert verify(files, "--state", str(state), sign(ring)) == 2
+    assert "give --revocations" in capsys.readouterr().err
+    state.write_text("not json")
+    revocations = str(files["revocations"])
+    assert verify(files, "--revocations", revocations, "--state", str(state), sign(ring)) == 2
+    assert "state file" in capsys.readouterr().err
+    assert state.read_text() == "not json"
+
+
+def test_a_stale_list_exits_3_and_says_to_fetch_a_fresh_one(
+    ring: KeyRing, files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = write_list(ring, tmp_path / "stale.json", age=timedelta(days=2))
+    good = sign(ring)
+
+    assert verify(files, "--revocations", str(stale), good) == 3
+    captured = capsys.readouterr()
+    assert "STALE" in captured.out
+    assert ": stale" in captured.out
+    assert "GET /v1/revocations" in captured.err
+    # A token the stale list still condemns is not valid, whatever the list's age.
+    revoked = sign(ring, id="lic_revoked", valid_until=None, mode=Mode.permanent)
+    assert verify(files, "--revocations", str(stale), good, revoked) == 1
+    # The operator may trust a list longer.
+    grace = str(2 * 86400)
+    assert verify(files, "--revocations", str(stale), "--stale-grace", grace, good) == 0
 
 
 def test_dev_setup_creates_the_license_key_once(

@@ -1,6 +1,7 @@
 """What every service app gets from `create_service_app`, tried on a small app of its own."""
 
 import logging
+import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
 from shared.app import create_service_app
@@ -18,10 +20,11 @@ from shared.db import Database, head_revision
 from shared.keys import load_public_key
 from shared.problems import ConflictError
 from shared.settings import ServiceSettings
-from tests.conftest import SERVICES_DIR, TestKeys
+from tests.conftest import POSTGRES_URL, SERVICES_DIR, TestKeys
 from tests.databases import fresh_database
 from tests.e2e.processes import free_port
 from tests.problems import assert_problem
+from tests.shared.outage import assert_unavailable, failing_sqlite_connects, terminate_backend
 
 MIGRATIONS = SERVICES_DIR / "catalog" / "migrations"
 BODY_LIMIT = 1024
@@ -56,6 +59,36 @@ def build_app(database_url: str, keys: TestKeys) -> FastAPI:
     @router.post("/echo")
     async def echo(body: dict[str, Any]) -> dict[str, Any]:
         return body
+
+    @router.get("/versions")
+    async def versions(request: Request) -> int:
+        db: Database = request.app.state.db
+        async with db.sessionmaker() as session, session.begin():
+            return int(await session.scalar(text("SELECT count(*) FROM alembic_version")) or 0)
+
+    @router.post("/versions/copy")
+    async def copy_versions(request: Request) -> None:
+        # A genuine bug: the same primary key twice.
+        db: Database = request.app.state.db
+        async with db.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("INSERT INTO alembic_version SELECT version_num FROM alembic_version")
+            )
+
+    @router.get("/typo")
+    async def typo(request: Request) -> None:
+        db: Database = request.app.state.db
+        async with db.sessionmaker() as session, session.begin():
+            await session.execute(text("SELECT * FROM no_such_table"))
+
+    @router.get("/lost")
+    async def lost(request: Request) -> int:
+        # The server ends this request's session between two statements of its transaction.
+        db: Database = request.app.state.db
+        async with db.sessionmaker() as session, session.begin():
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+            await terminate_backend(db.url, int(pid or 0))
+            return int(await session.scalar(text("SELECT 1")) or 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -249,5 +282,58 @@ async def test_not_ready_when_the_database_can_not_be_reached(keys: TestKeys) ->
     async with serve(build_app(nobody_listens, keys)) as client:
         response = await client.get("/readyz")
 
-    body = assert_problem(response, 503, "service_unavailable")
+    body = assert_problem(response, 503, "unavailable")
     assert "can't be reached" in body["detail"]
+    assert int(response.headers["retry-after"]) > 0
+
+
+async def test_a_request_whose_database_refuses_connections_is_a_503(
+    keys: TestKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    nobody_listens = f"postgresql+asyncpg://market@127.0.0.1:{free_port()}/market"
+
+    async with serve(build_app(nobody_listens, keys)) as client:
+        with caplog.at_level(logging.INFO):
+            response = await client.get("/versions")
+
+    assert_unavailable(response, caplog)
+
+
+async def test_a_request_whose_sqlite_folder_is_gone_is_a_503(
+    keys: TestKeys, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "data"
+    async with serve(build_app(f"sqlite+aiosqlite:///{folder / 'gadgets.db'}", keys)) as client:
+        shutil.rmtree(folder)
+        with caplog.at_level(logging.INFO):
+            async with failing_sqlite_connects():
+                response = await client.get("/versions")
+
+    assert_unavailable(response, caplog)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="ends a PostgreSQL server session")
+async def test_a_request_whose_database_session_ends_midway_is_a_503_and_the_next_one_works(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = await client.get("/lost")
+
+    assert_unavailable(response, caplog)
+    assert (await client.get("/versions")).json() == 1
+
+
+async def test_the_database_working_and_answering_is_no_503(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/versions")).json() == 1
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/versions/copy"), ("GET", "/typo")])
+async def test_a_database_error_that_is_a_bug_stays_a_500(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, method: str, path: str
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="market.error"):
+        response = await client.request(method, path)
+
+    assert_problem(response, 500, "internal_error")
+    assert "retry-after" not in response.headers
+    assert [r for r in caplog.records if r.name == "market.error"]

@@ -5,6 +5,7 @@ its thread pool, a thread hand-off on every request.
 """
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,6 +25,7 @@ async def license_service(request: Request) -> AsyncIterator[LicenseService]:
             ring=state.ring,
             issuer=state.settings.issuer,
             addons=state.addons,
+            revocations_ttl=timedelta(seconds=state.settings.revocations_ttl_seconds),
         )
 
 

@@ -72,6 +72,8 @@ JWKS: dict[str, Any] = {
 REVOCATIONS: dict[str, Any] = {
     "issuer": "market-license",
     "issued_at": "2026-11-26T07:59:59Z",
+    "expires_at": "2026-11-27T07:59:59Z",
+    "seq": 1,
     "revoked": ["lic_1h3j5k7l9z1x3c5v7b9n1m3q"],
     "token": "eyJhbGciOiJFZERTQSIsImtpZCI6Ijk1cV9X….eyJpc3MiOiJtYXJrZXQt….sotLhi-XcFH9…",
 }

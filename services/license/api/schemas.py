@@ -332,7 +332,10 @@ class VerifyResult(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.VERIFY_RESULT]})
 
     valid: bool
-    code: Code = Field(description="VALID, EXPIRED, REVOKED, SUPERSEDED, BAD_SIGNATURE, …")
+    code: Code = Field(
+        description="VALID, EXPIRED, REVOKED, SUPERSEDED, BAD_SIGNATURE, … (never STALE: that "
+        "one is offline verifiers' answer to a revocation list past its `exp`)"
+    )
     detail: str
     license: TokenLicense | None = Field(
         description="The token's license claims, once its signature is checked."
@@ -371,6 +374,15 @@ class RevocationListView(BaseModel):
 
     issuer: str
     issued_at: datetime
+    expires_at: datetime = Field(
+        description="The token's `exp`: after it, offline verifiers call the list stale "
+        "(`LICENSE_REVOCATIONS_TTL_SECONDS` after `issued_at`)."
+    )
+    seq: int = Field(
+        ge=0,
+        description="The token's `seq`: the number of the newest revocation the list includes. "
+        "It grows with every revocation; a verifier refuses a list below one it has seen.",
+    )
     revoked: list[str]
     token: str = Field(description="Offline verifiers trust this, not the plain fields.")
 
@@ -379,6 +391,8 @@ class RevocationListView(BaseModel):
         return cls(
             issuer=revocations.issuer,
             issued_at=revocations.issued_at,
+            expires_at=revocations.expires_at,
+            seq=revocations.seq,
             revoked=revocations.revoked,
             token=revocations.token,
         )

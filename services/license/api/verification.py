@@ -42,7 +42,9 @@ async def verify_token(body: VerifyRequest, reads: Reads) -> VerifyResult:
     "/v1/revocations",
     summary="The signed list of revoked licenses, for offline verifiers",
     description="Public. Every revoked license id, as plain fields and as a token "
-    "(`revocation-list+jwt`) signed like the licenses.",
+    "(`revocation-list+jwt`) signed like the licenses, with `iat`, `exp` and `seq`. Fetch it "
+    "again before `expires_at`: past it, offline verifiers answer `STALE` instead of `VALID`. "
+    "`seq` grows with every revocation; keep the highest seen and refuse a list below it.",
     operation_id="getRevocations",
 )
 async def get_revocations(licenses: Licenses) -> RevocationListView:

@@ -199,7 +199,8 @@ class PostgresHeadReader(_DriverHeadReader):
 
     Opening it on first use keeps the service's start independent of the database, as the
     engine's is; a read that can't reach the database raises the driver's error, as the engine
-    would, and the next read tries again. A pooled connection the server closed while it sat
+    would (the app answers it 503 `unavailable`, see `shared.db.database_unavailable`), and the
+    next read tries again. A pooled connection the server closed while it sat
     idle (a restart, `idle_session_timeout`, `pg_terminate_backend`) is replaced when a read
     takes it; one lost in the middle of a read fails that read, as through the engine.
     """

@@ -3,6 +3,10 @@
 An instance row is created with the instance's base license; its `version` goes up with every
 change to any of the instance's licenses, so a cached entitlement bundle can tell it is stale
 with one primary-key read. Each version of a license keeps the token signed for it.
+
+Each revocation takes the next value of the `revocations` counter, in the revoking
+transaction, as the license's `revocation_seq`: the signed revocation list's `seq` is the
+highest of them (see `LicenseService.revocations`).
 """
 
 from datetime import datetime
@@ -61,6 +65,7 @@ class LicenseRow(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     revocation_reason: Mapped[str | None] = mapped_column(Text)
+    revocation_seq: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -123,3 +128,13 @@ class UsageRow(Base):
     value: Mapped[int] = mapped_column(BigInteger)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reported_by: Mapped[str] = mapped_column(String(200))
+
+
+class CounterRow(Base):
+    """A named counter that only goes up; a transaction that takes a value holds its row
+    until it ends, so values are committed in the order they were taken."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

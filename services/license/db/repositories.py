@@ -3,9 +3,17 @@
 from datetime import datetime
 
 from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.license.db.models import InstanceRow, LicenseRow, LicenseVersionRow, UsageRow
+from services.license.db.models import (
+    CounterRow,
+    InstanceRow,
+    LicenseRow,
+    LicenseVersionRow,
+    UsageRow,
+)
 from shared.pagination import PageRequest
 
 
@@ -71,16 +79,47 @@ class LicenseRepository:
         result = await self.session.execute(query)
         return [(row, version) for row, version in result.all()]
 
-    async def revoked_ids(self) -> list[str]:
-        """Every revoked license id, in id order."""
+    async def revoked(self) -> tuple[list[str], int]:
+        """Every revoked license id, in id order, and the highest `revocation_seq` among them.
+
+        One statement, so one snapshot on every database: the ids are exactly those of the
+        revocations numbered up to that seq (see `CounterRepository.take`).
+        """
         result = await self.session.execute(
-            select(LicenseRow.id).where(LicenseRow.revoked_at.is_not(None)).order_by(LicenseRow.id)
+            select(LicenseRow.id, LicenseRow.revocation_seq)
+            .where(LicenseRow.revoked_at.is_not(None))
+            .order_by(LicenseRow.id)
         )
-        return list(result.scalars())
+        rows = result.all()
+        return [id_ for id_, _ in rows], max((seq or 0 for _, seq in rows), default=0)
 
     async def add(self, row: LicenseRow) -> None:
         self.session.add(row)
         await self.session.flush()
+
+
+class CounterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def take(self, name: str) -> int:
+        """The counter's next value (1 for a new counter), in the caller's transaction.
+
+        The upsert locks the counter's row until the transaction ends, so a concurrent taker
+        waits, then takes the following value: values commit in the order they were taken,
+        with no gaps from rolled-back transactions.
+        """
+        bind = self.session.get_bind()
+        insert = postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(CounterRow)
+            .values(name=name, value=1)
+            .on_conflict_do_update(
+                index_elements=[CounterRow.name], set_={"value": CounterRow.value + 1}
+            )
+            .returning(CounterRow.value)
+        )
+        return int((await self.session.execute(statement)).scalar_one())
 
 
 class LicenseVersionRepository:

@@ -8,6 +8,11 @@ and the deadline) and `lic`. Times in claims are NumericDates (whole seconds sin
 
 A bundle (`typ license-bundle+jwt`) holds the `lic` claims of every license of an instance
 that counts, the summed `entitlements`, and expires with the first of them to expire.
+
+A revocation list (`typ revocation-list+jwt`) holds every revoked license id, `iat`, `exp` (a
+verifier calls the list stale after it) and `seq`, the number of the newest revocation it
+includes: revocations are never undone, so a list with a higher `seq` says everything a lower
+one says, and a verifier that has seen `seq` n refuses any list below n (a replay).
 """
 
 from collections.abc import Collection, Sequence
@@ -87,12 +92,19 @@ def bundle_claims(
 
 
 def revocation_list_claims(
-    *, issuer: str, revoked: Collection[str], issued_at: datetime
+    *,
+    issuer: str,
+    revoked: Collection[str],
+    seq: int,
+    issued_at: datetime,
+    expires_at: datetime,
 ) -> dict[str, Any]:
-    """The claims of the signed revocation list: every revoked license id."""
+    """The claims of the signed revocation list: every revoked license id, as of `seq`."""
     return {
         "iss": issuer,
         "sub": "revocations",
         "iat": numeric_date(issued_at),
+        "exp": numeric_date(expires_at),
+        "seq": seq,
         "revoked": sorted(revoked),
     }

@@ -27,9 +27,7 @@ from services.license.main import create_app
 from services.license.settings import LicenseSettings
 from shared.db import Database
 from tests.conftest import POSTGRES_URL
-from tests.e2e.processes import free_port
 from tests.license.factories import LicenseDriver
-from tests.problems import assert_problem
 
 postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="the asyncpg pool needs PostgreSQL")
 
@@ -160,31 +158,6 @@ async def test_a_reader_closes_before_and_after_reads_and_twice(
         await used.close()
     finally:
         await db.dispose()
-
-
-async def test_with_the_database_down_the_hot_reads_fail_as_before(
-    lic: LicenseDriver, license_settings: LicenseSettings, catalog_http: httpx.AsyncClient
-) -> None:
-    base = await lic.base()
-    nobody_listens = f"postgresql+asyncpg://market@127.0.0.1:{free_port()}/market"
-    app = create_app(
-        license_settings.model_copy(update={"database_url": nobody_listens}),
-        http_client=catalog_http,
-    )
-
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://down.test") as client:
-            entitlement = await client.get(
-                f"/v1/instances/{base['instance_id']}/entitlement", headers=lic.customer
-            )
-            verify = await client.post("/v1/verify", json={"token": base["token"]})
-            ready = await client.get("/readyz")
-
-    # Never an answer the database did not give: an error, as through the engine.
-    assert_problem(entitlement, 500, "internal_error")
-    assert_problem(verify, 500, "internal_error")
-    assert_problem(ready, 503, "service_unavailable")
 
 
 async def _head_pool_backends(conn: asyncpg.Connection, database: str) -> list[int]:

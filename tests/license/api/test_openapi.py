@@ -2,6 +2,8 @@
 
 import httpx
 
+from services.license.main import MIGRATIONS
+from shared.db import head_revision
 from shared.problems import PROBLEM_MEDIA_TYPE
 
 
@@ -36,4 +38,4 @@ async def test_ready_when_the_schema_is_at_head(license_client: httpx.AsyncClien
     response = await license_client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["schema_revision"] == "0001"
+    assert response.json()["schema_revision"] == head_revision(MIGRATIONS)

@@ -82,8 +82,12 @@ def test_bundle_sums_and_expires_with_its_first_license() -> None:
     assert (claims["sub"], claims["aud"], claims["jti"]) == ("ins_1", "prd_1", "bdl_1")
 
 
-def test_revocation_list_is_sorted() -> None:
-    claims = revocation_list_claims(issuer="i", revoked=["lic_b", "lic_a"], issued_at=T0)
+def test_revocation_list_is_sorted_and_carries_its_lifetime_and_seq() -> None:
+    claims = revocation_list_claims(
+        issuer="i", revoked=["lic_b", "lic_a"], seq=7, issued_at=T0, expires_at=T0 + DAY
+    )
 
     assert claims["revoked"] == ["lic_a", "lic_b"]
     assert claims["iat"] == numeric_date(T0)
+    assert claims["exp"] == numeric_date(T0 + DAY)
+    assert claims["seq"] == 7

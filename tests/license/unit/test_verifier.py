@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,16 @@ from services.license.verifier import (
     Code,
     InvalidRevocationListError,
     OfflineVerifier,
+    RevocationListRolledBackError,
+    read_seen_seq,
+    record_seen_seq,
 )
 from shared.auth import Role, issue_access_token
 from tests.license.unit.terms import DAY, T0, addon, make_terms
 
 ISSUER = "market-license"
 NOW = (T0 + DAY).timestamp()
+WEEK = 7 * DAY
 
 
 def b64(data: bytes) -> str:
@@ -47,6 +52,16 @@ def jwks(ring: KeyRing) -> dict[str, Any]:
 @pytest.fixture
 def verifier(jwks: dict[str, Any]) -> OfflineVerifier:
     return OfflineVerifier.from_jwks(jwks)
+
+
+def revocation_list(
+    ring: KeyRing, revoked: list[str], *, seq: int = 1, issued_at: datetime = T0
+) -> str:
+    """A signed list issued at `issued_at` (before NOW) that lasts a week."""
+    claims = revocation_list_claims(
+        issuer=ISSUER, revoked=revoked, seq=seq, issued_at=issued_at, expires_at=issued_at + WEEK
+    )
+    return ring.sign(claims, REVOCATION_LIST_TOKEN_TYPE)[0]
 
 
 def license_token(ring: KeyRing, terms=None) -> str:
@@ -257,9 +272,7 @@ def test_a_bundle_or_revocation_list_is_not_a_license(
         ),
         BUNDLE_TOKEN_TYPE,
     )[0]
-    revocations = ring.sign(
-        revocation_list_claims(issuer=ISSUER, revoked=[], issued_at=T0), REVOCATION_LIST_TOKEN_TYPE
-    )[0]
+    revocations = revocation_list(ring, [])
 
     assert verifier.verify(bundle, now=NOW).code is Code.WRONG_TYPE
     assert verifier.verify(revocations, now=NOW).code is Code.WRONG_TYPE
@@ -295,10 +308,7 @@ def test_claims_of_the_wrong_shape_are_malformed(ring: KeyRing, verifier: Offlin
 
 
 def test_a_revoked_license_is_refused(ring: KeyRing, jwks: dict[str, Any]) -> None:
-    revocations = ring.sign(
-        revocation_list_claims(issuer=ISSUER, revoked=["lic_base"], issued_at=T0),
-        REVOCATION_LIST_TOKEN_TYPE,
-    )[0]
+    revocations = revocation_list(ring, ["lic_base"])
     verifier = OfflineVerifier.from_jwks(jwks, revocation_list=revocations)
 
     assert verifier.verify(license_token(ring), now=NOW).code is Code.REVOKED
@@ -385,10 +395,7 @@ def test_a_bundle_verifies_and_sums(ring: KeyRing, jwks: dict[str, Any]) -> None
     assert verifier.entitlements([bundle], now=NOW).instances["ins_1"].entitlements == {
         "devices": 300
     }
-    revocations = ring.sign(
-        revocation_list_claims(issuer=ISSUER, revoked=["lic_addon"], issued_at=T0),
-        REVOCATION_LIST_TOKEN_TYPE,
-    )[0]
+    revocations = revocation_list(ring, ["lic_addon"])
     strict = OfflineVerifier.from_jwks(jwks, revocation_list=revocations)
     assert strict.verify_bundle(bundle, now=NOW).code is Code.REVOKED
 
@@ -396,10 +403,7 @@ def test_a_bundle_verifies_and_sums(ring: KeyRing, jwks: dict[str, Any]) -> None
 def test_from_files_reads_the_jwks_and_the_json_revocation_list(
     ring: KeyRing, jwks: dict[str, Any], tmp_path: Path
 ) -> None:
-    revocations = ring.sign(
-        revocation_list_claims(issuer=ISSUER, revoked=["lic_base"], issued_at=T0),
-        REVOCATION_LIST_TOKEN_TYPE,
-    )[0]
+    revocations = revocation_list(ring, ["lic_base"])
     (tmp_path / "jwks.json").write_text(json.dumps(jwks))
     (tmp_path / "revocations.json").write_text(json.dumps({"token": revocations, "revoked": []}))
 
@@ -437,3 +441,148 @@ def test_signed_claims_of_the_wrong_type_are_malformed(
     verdict = verifier.verify(ring.sign(claims, LICENSE_TOKEN_TYPE)[0], now=NOW)
 
     assert verdict.code is Code.MALFORMED
+
+
+def test_a_list_without_exp_or_seq_is_refused(ring: KeyRing, jwks: dict[str, Any]) -> None:
+    # What the service signed before lists had a lifetime and a seq: replayable for ever.
+    old_style = ring.sign(
+        {"iss": ISSUER, "sub": "revocations", "iat": 1, "revoked": []},
+        REVOCATION_LIST_TOKEN_TYPE,
+    )[0]
+    no_seq = ring.sign(
+        {"iss": ISSUER, "sub": "revocations", "iat": 1, "exp": 2, "revoked": []},
+        REVOCATION_LIST_TOKEN_TYPE,
+    )[0]
+
+    for token in (old_style, no_seq):
+        with pytest.raises(InvalidRevocationListError, match="MALFORMED"):
+            OfflineVerifier.from_jwks(jwks, revocation_list=token)
+
+
+def test_a_stale_list_makes_valid_stale_and_leaves_other_codes(
+    ring: KeyRing, jwks: dict[str, Any]
+) -> None:
+    revoked = make_terms(id="lic_gone", order_id="ord_2", valid_until=None, mode=Mode.permanent)
+    ended = make_terms(id="lic_ended", order_id="ord_3", valid_until=T0 + 10 * DAY)
+    good = make_terms(valid_until=None, mode=Mode.permanent)
+    verifier = OfflineVerifier.from_jwks(jwks, revocation_list=revocation_list(ring, ["lic_gone"]))
+    list_exp = (T0 + WEEK).timestamp()
+
+    assert not verifier.revocations_stale(list_exp - 1)
+    assert verifier.verify(license_token(ring, good), now=list_exp - 1).code is Code.VALID
+    assert verifier.revocations_stale(list_exp)
+    stale = verifier.verify(license_token(ring, good), now=list_exp)
+    assert stale.code is Code.STALE
+    assert not stale.valid
+    assert stale.lic["id"] == "lic_base"
+    assert "GET /v1/revocations" in stale.detail
+    assert verifier.verify(license_token(ring, revoked), now=list_exp).code is Code.REVOKED
+    assert (
+        verifier.verify(license_token(ring, ended), now=(T0 + 11 * DAY).timestamp()).code
+        is Code.EXPIRED
+    )
+
+
+def test_without_a_list_nothing_is_stale(ring: KeyRing, verifier: OfflineVerifier) -> None:
+    far = (T0 + 400 * DAY).timestamp()
+    permanent = make_terms(valid_until=None, mode=Mode.permanent)
+
+    assert not verifier.revocations_stale(far)
+    assert verifier.verify(license_token(ring, permanent), now=far).code is Code.VALID
+
+
+def test_a_stale_list_is_trusted_for_the_grace_period_and_the_leeway(
+    ring: KeyRing, jwks: dict[str, Any]
+) -> None:
+    token = license_token(ring, make_terms(valid_until=None, mode=Mode.permanent))
+    revocations = revocation_list(ring, [])
+    list_exp = (T0 + WEEK).timestamp()
+    lenient = OfflineVerifier.from_jwks(
+        jwks, revocation_list=revocations, stale_grace_seconds=3600, leeway_seconds=60
+    )
+
+    assert lenient.revocations_stale(list_exp + 60)
+    assert lenient.verify(token, now=list_exp + 3659).code is Code.VALID
+    assert lenient.verify(token, now=list_exp + 3660).code is Code.STALE
+
+
+def test_a_bundle_checked_against_a_stale_list_is_stale(
+    ring: KeyRing, jwks: dict[str, Any]
+) -> None:
+    claims = bundle_claims(
+        instance_id="ins_1",
+        product_id="prd_1",
+        licenses=[make_terms(valid_until=None, mode=Mode.permanent)],
+        issuer=ISSUER,
+        issued_at=T0,
+        bundle_id="bdl_1",
+    )
+    bundle = ring.sign(claims, BUNDLE_TOKEN_TYPE)[0]
+    verifier = OfflineVerifier.from_jwks(jwks, revocation_list=revocation_list(ring, []))
+
+    assert verifier.verify_bundle(bundle, now=NOW).code is Code.VALID
+    assert verifier.verify_bundle(bundle, now=(T0 + WEEK).timestamp()).code is Code.STALE
+
+
+def test_stale_tokens_count_for_nothing_and_the_report_says_why(
+    ring: KeyRing, jwks: dict[str, Any]
+) -> None:
+    verifier = OfflineVerifier.from_jwks(jwks, revocation_list=revocation_list(ring, []))
+    base = make_terms(valid_until=None, mode=Mode.permanent)
+    old = license_token(ring, base)
+    newer = license_token(ring, make_terms(valid_until=None, mode=Mode.permanent, version=2))
+    late = (T0 + WEEK).timestamp()
+
+    report = verifier.entitlements([old, newer], now=late)
+
+    assert [v.code for v in report.verdicts] == [Code.SUPERSEDED, Code.STALE]
+    assert report.stale
+    assert not report.all_valid
+    assert report.instances == {}
+    assert not verifier.entitlements([newer], now=NOW).stale
+
+
+def test_a_list_older_than_one_seen_is_refused(ring: KeyRing, jwks: dict[str, Any]) -> None:
+    first = revocation_list(ring, ["lic_a"], seq=1)
+    second = revocation_list(ring, ["lic_a", "lic_b"], seq=2, issued_at=T0 + DAY)
+    second_again = revocation_list(ring, ["lic_a", "lic_b"], seq=2, issued_at=T0 + 2 * DAY)
+    verifier = OfflineVerifier.from_jwks(jwks, revocation_list=first)
+    assert verifier.seq == 1
+
+    verifier.load_revocation_list(second)
+    with pytest.raises(RevocationListRolledBackError) as refused:
+        verifier.load_revocation_list(first)
+    verifier.load_revocation_list(second_again)
+
+    assert (refused.value.seq, refused.value.seen_seq) == (1, 2)
+    assert verifier.seq == 2
+    assert verifier.revoked == {"lic_a", "lic_b"}
+    assert verifier.revocation_list is not None
+    assert verifier.revocation_list.issued_at == (T0 + 2 * DAY).timestamp()
+    with pytest.raises(RevocationListRolledBackError):
+        OfflineVerifier.from_jwks(jwks, revocation_list=first, seen_seq=2)
+    assert OfflineVerifier.from_jwks(jwks, revocation_list=second, seen_seq=2).seq == 2
+
+
+def test_the_seen_seq_survives_in_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+
+    assert read_seen_seq(state) == 0
+    assert not state.exists()
+    assert record_seen_seq(state, 3) == 3
+    assert record_seen_seq(state, 2) == 3
+    assert read_seen_seq(state) == 3
+    assert record_seen_seq(state, 5) == 5
+    assert json.loads(state.read_text()) == {"seq": 5}
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+@pytest.mark.parametrize("text", ["", "[]", '{"seq": -1}', '{"seq": "3"}', '{"seq": true}'])
+def test_a_state_file_of_another_shape_is_refused(tmp_path: Path, text: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(text)
+
+    with pytest.raises(ValueError, match="state file"):
+        read_seen_seq(state)
+    with pytest.raises(ValueError, match="state file"):
+        record_seen_seq(state, 1)
