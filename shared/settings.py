@@ -5,7 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-VAR_DIR = Path("var")
+from shared.private_files import VAR_DIR
+
 DEV_ISSUER_KEY_FILE = VAR_DIR / "keys" / "access-issuer.key.pem"
 DEV_ISSUER_PUBLIC_KEY_FILE = VAR_DIR / "keys" / "access-issuer.pub.pem"
 DEV_ISSUER = "market-dev"
