@@ -196,7 +196,12 @@ def create_service_app(
     openapi_tags: list[dict[str, Any]] | None = None,
     body_limit_overrides: dict[str, int] | None = None,
 ) -> FastAPI:
-    """Build a service app; `lifespan` must set `app.state.db` and `app.state.verifier`."""
+    """Build a service app; `lifespan` must set `app.state.db` and `app.state.verifier`.
+
+    Raises `DevDefaultsError` (the service refuses to start) for a PostgreSQL database with
+    development defaults not explicitly allowed (`ServiceSettings.check_production_ready`).
+    """
+    settings.check_production_ready()
     app: FastAPI = FastAPIOffline(
         title=title,
         description=description,

@@ -1,5 +1,8 @@
-"""Ed25519 key files: created owner-only on first use, loaded as PEM."""
+"""Ed25519 key files (created owner-only on first use, loaded as PEM), key ids and JWKS."""
 
+import base64
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -61,3 +64,28 @@ def ensure_key_pair(private_path: Path, public_path: Path) -> Ed25519PrivateKey:
     if not public_path.exists():
         public_path.write_bytes(public_key_pem(key.public_key()))
     return key
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """The RFC 7638 JWK thumbprint of a public key (SHA-256, base64url): its `kid`."""
+    x = base64.urlsafe_b64encode(key.public_bytes_raw()).rstrip(b"=").decode()
+    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def public_jwks(*keys: Ed25519PublicKey) -> dict[str, list[dict[str, str]]]:
+    """A JWKS document publishing `keys`, each under its `key_id`."""
+    return {
+        "keys": [
+            {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": base64.urlsafe_b64encode(key.public_bytes_raw()).rstrip(b"=").decode(),
+                "kid": key_id(key),
+                "alg": "EdDSA",
+                "use": "sig",
+            }
+            for key in keys
+        ]
+    }
