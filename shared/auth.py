@@ -160,7 +160,8 @@ class JwksKeys:
     """An issuer's keys from its JWKS URL, fetched asynchronously and served from memory.
 
     - A known `kid` is answered from memory at once. When the keys are older than `max_age`, a
-      refresh starts in the background; the request doesn't wait for it.
+      refresh starts in the background (at most one per `retry_seconds`, so an issuer that is
+      down is not asked on every request); the request doesn't wait for it.
     - An unknown `kid` (or no keys yet) waits for a refresh, but at most one refresh is in
       flight and at most one starts per `retry_seconds`: a flood of tokens with made-up kids
       costs the issuer one request per interval, not one per token.
@@ -191,7 +192,8 @@ class JwksKeys:
         now = self._clock()
         key = self._keys.get(kid) if kid is not None else None
         if key is not None:
-            if self._fetched_at is not None and now - self._fetched_at >= self._max_age:
+            stale = self._fetched_at is not None and now - self._fetched_at >= self._max_age
+            if stale and self._may_refresh(now):
                 self._start_refresh(now)
             return key
         if self._may_refresh(now):
