@@ -186,7 +186,6 @@ class JwksKeys:
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
         self._refresh: asyncio.Task[None] | None = None
-        self.fetches = 0
 
     async def get(self, kid: str | None) -> Ed25519PublicKey:
         now = self._clock()
@@ -214,7 +213,6 @@ class JwksKeys:
         return self._refresh
 
     async def _fetch(self) -> None:
-        self.fetches += 1
         try:
             response = await self._http.get(self.url, headers={"Accept": "application/json"})
             response.raise_for_status()

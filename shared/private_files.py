@@ -23,9 +23,9 @@ def private_folder(path: Path) -> None:
     for folder in reversed(missing):
         folder.mkdir(mode=0o700, exist_ok=True)
         folder.chmod(0o700)  # mkdir's mode passes through the umask
-    if _under_var(path):
+    if is_under_var(path):
         for folder in (path, *path.parents):
-            if folder.exists() and _under_var(folder):
+            if folder.exists() and is_under_var(folder):
                 folder.chmod(0o700)
 
 
@@ -42,7 +42,10 @@ def private_sqlite_file(path: Path) -> None:
             file.chmod(0o600)
 
 
-def _under_var(path: Path) -> bool:
+def is_under_var(path: Path | None) -> bool:
+    """Whether `path` is the development folder `var/` or inside it."""
+    if path is None:
+        return False
     var = VAR_DIR.resolve()
     resolved = path.resolve()
     return resolved == var or var in resolved.parents

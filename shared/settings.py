@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from shared.private_files import VAR_DIR
+from shared.private_files import VAR_DIR, is_under_var
 
 KEYS_DIR = VAR_DIR / "keys"
 DEV_ISSUER_KEY_FILE = KEYS_DIR / "access-issuer.key.pem"
@@ -140,12 +140,3 @@ def is_postgresql(url: str) -> bool:
         return make_url(url).get_backend_name() == "postgresql"
     except ArgumentError:
         return False
-
-
-def is_under_var(path: Path | None) -> bool:
-    """Whether `path` is in the development folder `var/` (where dev keys live)."""
-    if path is None:
-        return False
-    var = VAR_DIR.resolve()
-    resolved = path.resolve()
-    return resolved == var or var in resolved.parents

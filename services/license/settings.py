@@ -6,13 +6,8 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.license.verifier import DEFAULT_ISSUER
-from shared.private_files import VAR_DIR
-from shared.settings import (
-    KeySetting,
-    ServiceSettings,
-    dev_service_public_key_file,
-    is_under_var,
-)
+from shared.private_files import VAR_DIR, is_under_var
+from shared.settings import KeySetting, ServiceSettings, dev_service_public_key_file
 
 
 class LicenseSettings(ServiceSettings):

@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings, dev_service_key_file, is_under_var
+from shared.private_files import is_under_var
+from shared.settings import ServiceSettings, dev_service_key_file
 
 # Only for development: production sets ORDERS_WEBHOOK_SECRET to the provider's secret.
 DEV_WEBHOOK_SECRET = "whsec_dev_only"  # noqa: S105 (a documented dev default)

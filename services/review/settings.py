@@ -5,7 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings, dev_service_key_file, is_under_var
+from shared.private_files import is_under_var
+from shared.settings import ServiceSettings, dev_service_key_file
 
 
 class ReviewSettings(ServiceSettings):
