@@ -2,11 +2,12 @@
 problem+json 4xx, never a 500: tried with hypothesis through the real catalog app."""
 
 import asyncio
+import base64
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shared.problems import PROBLEM_MEDIA_TYPE
@@ -27,6 +28,8 @@ AUTHORIZATION = st.one_of(
         lambda parts: b"Bearer " + b".".join(parts)
     ),
 )
+# A JWT segment whose JSON nests deeper than Python's parser will go.
+DEEP_JSON = base64.urlsafe_b64encode(b"[" * 5000).rstrip(b"=")
 # A guarded route (POST /v1/products needs a partner) and a public one with optional auth.
 ROUTES = [("POST", "/v1/products"), ("GET", "/v1/documents/doc_x")]
 
@@ -64,6 +67,9 @@ async def test_any_authorization_header_gets_a_4xx(
 ) -> None:
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(value=AUTHORIZATION)
+    @example(value=b"Bearer " + DEEP_JSON + b".e30.c2ln")  # RecursionError in the header's JSON
+    @example(value=b"Bearer e30." + DEEP_JSON + b".c2ln")  # ...in the claims'
+    @example(value="Bearer é.ü.ñ".encode("latin-1"))
     def check(value: bytes) -> None:
         catalog.answers_4xx(method, path, [(b"authorization", value)])
 
