@@ -43,8 +43,13 @@ DATABASES: dict[str, Callable[[], ServiceSettings]] = {
 }
 
 
-# Which service each calling service may call, as the services' trusted callers say.
-CALLEES = {"review": ("catalog",), "orders": ("license",)}
+def _callees() -> dict[str, list[str]]:
+    """Which services each calling service may call, as the services' trusted callers say."""
+    callees: dict[str, list[str]] = {}
+    for service, settings in DATABASES.items():
+        for caller in settings().trusted_callers():
+            callees.setdefault(caller, []).append(service)
+    return callees
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -64,9 +69,9 @@ def _token(args: argparse.Namespace) -> int:
         )
     else:
         # A service token is signed with that service's own dev key, never the user issuer's.
-        callees = CALLEES.get(args.sub)
-        if callees is None or args.to not in callees:
-            pairs = ", ".join(f"--sub {c} --to {t}" for c, ts in CALLEES.items() for t in ts)
+        callees = _callees()
+        if args.to not in callees.get(args.sub, []):
+            pairs = ", ".join(f"--sub {c} --to {t}" for c, ts in callees.items() for t in ts)
             raise SystemExit(f"market token: a service token is one of: {pairs}")
         key = ensure_key_pair(dev_service_key_file(args.sub), dev_service_public_key_file(args.sub))
         token = issue_service_token(key, caller=args.sub, callee=args.to, ttl_seconds=args.ttl)
