@@ -295,7 +295,8 @@ def main() -> int:
             "LICENSE_DATABASE_URL": url,
             "LICENSE_SIGNING_KEYS_DIR": str(tmp / "license-keys"),
             "LICENSE_AUTH_PUBLIC_KEY_FILE": str(tmp / "issuer.pub.pem"),
-            "LICENSE_SERVICE_TOKEN_KEY_FILE": str(tmp / "issuer.key.pem"),
+            # No service calls it here; a SQLite database, so no dev defaults to allow.
+            "LICENSE_ORDERS_PUBLIC_KEY_FILE": str(tmp / "issuer.pub.pem"),
         }
 
         def bearer(n: int) -> dict[str, str]:

@@ -73,12 +73,14 @@ from bench.loadgen import (  # noqa: E402
 from services.license.keyring import ensure_signing_key  # noqa: E402
 from shared.auth import Role, issue_access_token  # noqa: E402
 from shared.db import upgrade  # noqa: E402
-from shared.keys import private_key_pem, public_key_pem  # noqa: E402
-from shared.settings import API_AUDIENCE, DEV_ISSUER  # noqa: E402
+from shared.keys import ensure_key_pair, private_key_pem, public_key_pem  # noqa: E402
+from shared.settings import API_AUDIENCE, CALLING_SERVICES, DEV_ISSUER  # noqa: E402
 from tests.databases import run_on_server  # noqa: E402
 from tests.e2e.processes import ServiceProcess  # noqa: E402
 
 SERVICES = ("catalog", "review", "orders", "license")
+# The services whose service tokens each service accepts.
+CALLERS = {"catalog": ("review",), "license": ("orders",)}
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 PARTNER = "bench-partner"
 REVIEWER = "bench-reviewer"
@@ -128,6 +130,26 @@ class Keys:
     def headers(self, role: Role, sub: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, sub)}"}
 
+    def env(self, service: str) -> dict[str, str]:
+        """The key settings of a service: the user issuer's public key, its own service-token
+        key if it calls others, its callers' public keys; dev defaults explicitly allowed
+        (the bench's issuer is `market-dev`, and it runs on PostgreSQL too)."""
+        prefix = service.upper()
+        env = {
+            f"{prefix}_AUTH_PUBLIC_KEY_FILE": str(self.public_file),
+            f"{prefix}_ALLOW_DEV_DEFAULTS": "true",
+        }
+        if service in CALLING_SERVICES:
+            env[f"{prefix}_SERVICE_TOKEN_KEY_FILE"] = str(self.service_key_file(service))
+        for caller in CALLERS.get(service, ()):
+            env[f"{prefix}_{caller.upper()}_PUBLIC_KEY_FILE"] = str(
+                self.service_key_file(caller).with_suffix(".pub")
+            )
+        return env
+
+    def service_key_file(self, service: str) -> Path:
+        return self.signing_dir.parent / f"{service}-service.pem"
+
 
 def make_keys(folder: Path) -> Keys:
     issuer = Ed25519PrivateKey.generate()
@@ -137,7 +159,11 @@ def make_keys(folder: Path) -> Keys:
     private_file.chmod(0o600)
     signing_dir = folder / "license-keys"
     ensure_signing_key(signing_dir)
-    return Keys(issuer, private_file, public_file, signing_dir)
+    keys = Keys(issuer, private_file, public_file, signing_dir)
+    for service in CALLING_SERVICES:
+        private = keys.service_key_file(service)
+        ensure_key_pair(private, private.with_suffix(".pub"))
+    return keys
 
 
 @contextmanager
@@ -188,8 +214,7 @@ def system(
         envs[name] = {
             "UVICORN_ACCESS_LOG": "false",  # as the Procfile and the image run them
             f"{prefix}_DATABASE_URL": urls[name],
-            f"{prefix}_AUTH_PUBLIC_KEY_FILE": str(keys.public_file),
-            f"{prefix}_SERVICE_TOKEN_KEY_FILE": str(keys.private_file),
+            **keys.env(name),
         }
     catalog_url = processes["catalog"].base_url
     envs["review"]["REVIEW_CATALOG_URL"] = catalog_url

@@ -1,6 +1,7 @@
 """`market`, the project's command line: dev tokens, migrations, local setup.
 
 market token --role partner --sub acme [--ttl 3600]
+market token --role service --sub orders --to license
 market db upgrade [catalog ...]
 market dev-setup
 market keys rotate
@@ -20,10 +21,18 @@ from services.license import commands as license_commands
 from services.license.settings import LicenseSettings
 from services.orders.settings import OrdersSettings
 from services.review.settings import ReviewSettings
-from shared.auth import MAX_TTL_SECONDS, Role, issue_access_token
+from shared.auth import MAX_TTL_SECONDS, USER_ROLES, Role, issue_access_token, issue_service_token
 from shared.db import upgrade
 from shared.keys import ensure_key_pair
-from shared.settings import DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE, ServiceSettings
+from shared.private_files import VAR_DIR, private_folder
+from shared.settings import (
+    CALLING_SERVICES,
+    DEV_ISSUER_KEY_FILE,
+    DEV_ISSUER_PUBLIC_KEY_FILE,
+    ServiceSettings,
+    dev_service_key_file,
+    dev_service_public_key_file,
+)
 
 SERVICES_DIR = Path(__file__).parent
 
@@ -36,19 +45,39 @@ DATABASES: dict[str, Callable[[], ServiceSettings]] = {
 }
 
 
+def _callees() -> dict[str, list[str]]:
+    """Which services each calling service may call, as the services' trusted callers say."""
+    callees: dict[str, list[str]] = {}
+    for service, settings in DATABASES.items():
+        for caller in settings().trusted_callers():
+            callees.setdefault(caller, []).append(service)
+    return callees
+
+
 def _token(args: argparse.Namespace) -> int:
-    settings = CatalogSettings()
-    key = ensure_key_pair(DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE)
-    print(
-        issue_access_token(
+    role = Role(args.role)
+    if role in USER_ROLES:
+        if args.to is not None:
+            raise SystemExit("market token: --to is for --role service only")
+        settings = CatalogSettings()
+        key = ensure_key_pair(DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE)
+        token = issue_access_token(
             key,
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
             sub=args.sub,
-            role=Role(args.role),
+            role=role,
             ttl_seconds=args.ttl,
         )
-    )
+    else:
+        # A service token is signed with that service's own dev key, never the user issuer's.
+        callees = _callees()
+        if args.to not in callees.get(args.sub, []):
+            pairs = ", ".join(f"--sub {c} --to {t}" for c, ts in callees.items() for t in ts)
+            raise SystemExit(f"market token: a service token is one of: {pairs}")
+        key = ensure_key_pair(dev_service_key_file(args.sub), dev_service_public_key_file(args.sub))
+        token = issue_service_token(key, caller=args.sub, callee=args.to, ttl_seconds=args.ttl)
+    print(token)
     return 0
 
 
@@ -62,8 +91,13 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _dev_setup(_args: argparse.Namespace) -> int:
+    private_folder(VAR_DIR)
     ensure_key_pair(DEV_ISSUER_KEY_FILE, DEV_ISSUER_PUBLIC_KEY_FILE)
-    print(f"access-token issuer key: {DEV_ISSUER_KEY_FILE}")
+    print(f"user access-token issuer key: {DEV_ISSUER_KEY_FILE}")
+    for service in CALLING_SERVICES:
+        path = dev_service_key_file(service)
+        ensure_key_pair(path, dev_service_public_key_file(service))
+        print(f"{service} service-token key: {path}")
     license_commands.ensure_dev_key()
     return _db_upgrade(argparse.Namespace(services=[]))
 
@@ -81,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="print an access token the running services accept")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token.add_argument("--sub", required=True, help="the principal's id (partner, customer, …)")
+    token.add_argument(
+        "--sub", required=True, help="the principal's id (partner, customer, …; a service's name)"
+    )
+    token.add_argument("--to", help="with --role service: the service the token is for")
     token.add_argument("--ttl", type=_ttl, default=3600, help="lifetime in seconds (default 3600)")
     token.set_defaults(run=_token)
 

@@ -183,7 +183,7 @@ class RequestGuardMiddleware:
         limit = self.overrides.get(scope["path"], self.limit)
         is_json = False
         for key, value in scope["headers"]:
-            if key == b"content-length" and (not value.isdigit() or int(value) > limit):
+            if key == b"content-length" and not _length_within(value, limit):
                 await problem_response(_too_large(limit))(scope, receive, send)
                 return
             if key == b"content-type":
@@ -209,6 +209,18 @@ class RequestGuardMiddleware:
         await self.app(scope, guarded_receive, send)
 
 
+def _length_within(value: bytes, limit: int) -> bool:
+    """Whether a `Content-Length` value is a number no larger than `limit`.
+
+    The digits are counted before `int` sees them: Python refuses to parse more than 4300
+    digits (ValueError), and a header of 5000 zeros must be a 413 like any other, not a 500.
+    """
+    if not value.isdigit():
+        return False
+    digits = value.lstrip(b"0")
+    return len(digits) <= len(str(limit)) and int(digits or b"0") <= limit
+
+
 def _nul() -> NulCharacterError:
     return NulCharacterError("Remove U+0000 (NUL) from the path, query or body.")
 
@@ -229,7 +241,12 @@ def create_service_app(
     openapi_tags: list[dict[str, Any]] | None = None,
     body_limit_overrides: dict[str, int] | None = None,
 ) -> FastAPI:
-    """Build a service app; `lifespan` must set `app.state.db` and `app.state.verifier`."""
+    """Build a service app; `lifespan` must set `app.state.db` and `app.state.verifier`.
+
+    Raises `DevDefaultsError` (the service refuses to start) for a PostgreSQL database with
+    development defaults not explicitly allowed (`ServiceSettings.check_production_ready`).
+    """
+    settings.check_production_ready()
     app: FastAPI = FastAPIOffline(
         title=title,
         description=description,

@@ -1,9 +1,10 @@
 """Calling other services: one shared httpx client, service tokens, request ids, problems.
 
-Each service's `client.py` subclasses `ServiceClient`. A call carries this service's service
-token and the current `X-Request-ID`; a refusal comes back as `UpstreamProblem` with the
-upstream `code` for the caller to translate into its own error, and a service that can't be
-reached (connection refused, timeout, 5xx) as `UpstreamUnavailableError` (503).
+Each service's `client.py` subclasses `ServiceClient`. A call carries the calling service's
+service token, made for the called service (`aud`), and the current `X-Request-ID`; a refusal
+comes back as `UpstreamProblem` with the upstream `code` for the caller to translate into its
+own error, and a service that can't be reached (connection refused, timeout, 5xx) as
+`UpstreamUnavailableError` (503).
 """
 
 from typing import Any
@@ -92,7 +93,8 @@ class ServiceClient:
         if request_id:
             headers["X-Request-ID"] = request_id
         if authenticated and self._tokens is not None:
-            headers["Authorization"] = f"Bearer {self._tokens.token()}"
+            # A token for this service only: replayed at another, it is refused.
+            headers["Authorization"] = f"Bearer {self._tokens.token(self.service)}"
         try:
             response = await self._http.request(
                 method, self._base_url + path, json=json, params=params, headers=headers

@@ -1,10 +1,15 @@
-"""Ed25519 key files: created owner-only on first use, loaded as PEM."""
+"""Ed25519 key files (created owner-only on first use, loaded as PEM), key ids and JWKS."""
 
+import base64
+import hashlib
+import json
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.private_files import private_folder
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
@@ -42,7 +47,7 @@ def write_secret_file(path: Path, data: bytes) -> bool:
 
     O_EXCL makes concurrent first runs safe: exactly one writer wins, the others read its file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -59,3 +64,28 @@ def ensure_key_pair(private_path: Path, public_path: Path) -> Ed25519PrivateKey:
     if not public_path.exists():
         public_path.write_bytes(public_key_pem(key.public_key()))
     return key
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """The RFC 7638 JWK thumbprint of a public key (SHA-256, base64url): its `kid`."""
+    x = base64.urlsafe_b64encode(key.public_bytes_raw()).rstrip(b"=").decode()
+    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def public_jwks(*keys: Ed25519PublicKey) -> dict[str, list[dict[str, str]]]:
+    """A JWKS document publishing `keys`, each under its `key_id`."""
+    return {
+        "keys": [
+            {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": base64.urlsafe_b64encode(key.public_bytes_raw()).rstrip(b"=").decode(),
+                "kid": key_id(key),
+                "alg": "EdDSA",
+                "use": "sig",
+            }
+            for key in keys
+        ]
+    }

@@ -1,4 +1,10 @@
-"""FastAPI dependencies that turn a bearer token into a `Principal` and check its role."""
+"""FastAPI dependencies that turn a bearer token into a `Principal` and check who may call.
+
+Users and services are admitted by different dependencies, so that no route can admit both by
+accident: `require(*roles)` takes user roles only, and `caller(*services)` admits the service
+tokens of the named services only; it is meant for the `/v1/internal` routes (a test walks
+every app's routes to hold that).
+"""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -6,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.auth import AccessTokenVerifier, Principal, Role
+from shared.auth import USER_ROLES, AccessTokenVerifier, Principal, Role
 from shared.problems import ForbiddenError, InvalidTokenError, UnauthenticatedError
 
 bearer_scheme = HTTPBearer(
@@ -16,6 +22,7 @@ bearer_scheme = HTTPBearer(
 )
 
 AUTH_ERRORS = (UnauthenticatedError, InvalidTokenError, ForbiddenError)
+INTERNAL_PREFIX = "/v1/internal/"
 
 
 async def current_principal(
@@ -30,15 +37,30 @@ async def current_principal(
         )
     verifier: AccessTokenVerifier = request.app.state.verifier
     try:
-        return verifier.verify(credentials.credentials)
+        return await verifier.verify(credentials.credentials)
     except InvalidTokenError as exc:
         exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="market", error="invalid_token"')
         raise
 
 
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller if a valid user token came along, else None: for reads that are public too."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    verifier: AccessTokenVerifier = request.app.state.verifier
+    try:
+        principal = await verifier.verify(token.strip())
+    except InvalidTokenError:
+        return None
+    return principal if principal.role in USER_ROLES else None
+
+
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that admits only callers in one of `roles` (403 otherwise)."""
+    """A dependency that admits only users in one of `roles` (403 otherwise)."""
     allowed = frozenset(roles)
+    if not allowed or not allowed <= USER_ROLES:
+        raise ValueError("require() admits user roles; services are admitted by caller()")
     names = ", ".join(sorted(r.value for r in allowed))
 
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
@@ -49,7 +71,20 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     return dependency
 
 
+def caller(*services: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that admits only the service tokens of `services` (403 otherwise)."""
+    allowed = frozenset(services)
+    names = ", ".join(sorted(allowed))
+
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role is not Role.service or principal.sub not in allowed:
+            raise ForbiddenError(f"This internal operation is for the service(s): {names}.")
+        return principal
+
+    dependency.internal_callers = allowed  # type: ignore[attr-defined]
+    return dependency
+
+
 Partner = Annotated[Principal, Depends(require(Role.partner))]
 Customer = Annotated[Principal, Depends(require(Role.customer))]
 Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
-Service = Annotated[Principal, Depends(require(Role.service))]

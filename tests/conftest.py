@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import MetaData, delete
 from sqlalchemy.engine import make_url
 
-from shared.auth import Role, issue_access_token
+from shared.auth import Role, issue_access_token, issue_service_token
 from shared.db import Database, upgrade
 from shared.keys import private_key_pem, public_key_pem
-from shared.settings import API_AUDIENCE, DEV_ISSUER
+from shared.settings import API_AUDIENCE, CALLING_SERVICES, DEV_ISSUER
 from tests.databases import run_on_server
 
 T = TypeVar("T")
@@ -38,15 +38,55 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"databases: {'PostgreSQL at ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"
 
 
+# The service each calling service calls with a service token (what its callee trusts it for).
+CALLEES = {"review": "catalog", "orders": "license"}
+# Each service's trusted callers, by the settings field of the caller's public key.
+CALLER_KEY_FIELDS = {
+    "catalog": {"review": "review_public_key_file"},
+    "license": {"orders": "orders_public_key_file"},
+}
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private: Ed25519PrivateKey
+    private_file: Path
+    public_file: Path
+
+    @classmethod
+    def create(cls, folder: Path, name: str) -> "KeyPair":
+        key = Ed25519PrivateKey.generate()
+        private_file = folder / f"{name}.key.pem"
+        public_file = folder / f"{name}.pub.pem"
+        private_file.write_bytes(private_key_pem(key))
+        public_file.write_bytes(public_key_pem(key.public_key()))
+        return cls(key, private_file, public_file)
+
+
 @dataclass(frozen=True)
 class TestKeys:
+    """The test user issuer's key pair, and one key pair per calling service (review, orders).
+
+    `private`, `private_file` and `public_file` are the user issuer's.
+    """
+
     __test__ = False  # a fixture value, not a test class
 
     private: Ed25519PrivateKey
     private_file: Path
     public_file: Path
+    services: dict[str, KeyPair]
 
-    def token(self, role: Role, sub: str, **kwargs: object) -> str:
+    def token(self, role: Role, sub: str, *, to: str | None = None, **kwargs: object) -> str:
+        """A user token from the test issuer; for `Role.service`, a token of service `sub`
+        signed with its own key, for `to` (by default the service it calls)."""
+        if role is Role.service:
+            return issue_service_token(
+                self.services[sub].private,
+                caller=sub,
+                callee=to or CALLEES[sub],
+                **kwargs,  # type: ignore[arg-type]
+            )
         return issue_access_token(
             self.private,
             issuer=DEV_ISSUER,
@@ -56,19 +96,40 @@ class TestKeys:
             **kwargs,  # type: ignore[arg-type]
         )
 
-    def headers(self, role: Role | str, sub: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(Role(role), sub)}"}
+    def headers(self, role: Role | str, sub: str, *, to: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(Role(role), sub, to=to)}"}
+
+    def settings(self, service: str) -> dict[str, Any]:
+        """The key settings of `service` (keyword arguments of its settings class).
+
+        The test issuer is `market-dev`, a development default: allowed explicitly, so the
+        services start on PostgreSQL too.
+        """
+        values: dict[str, Any] = {
+            "auth_public_key_file": self.public_file,
+            "allow_dev_defaults": True,
+        }
+        if service in self.services:
+            values["service_token_key_file"] = self.services[service].private_file
+        for caller, field in CALLER_KEY_FIELDS.get(service, {}).items():
+            values[field] = self.services[caller].public_file
+        return values
+
+    def env(self, service: str) -> dict[str, str]:
+        """The same settings as environment variables, for a service process."""
+        prefix = f"{service.upper()}_"
+        return {
+            f"{prefix}{name.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in self.settings(service).items()
+        }
 
 
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> TestKeys:
     folder = tmp_path_factory.mktemp("keys")
-    key = Ed25519PrivateKey.generate()
-    private_file = folder / "issuer.key.pem"
-    public_file = folder / "issuer.pub.pem"
-    private_file.write_bytes(private_key_pem(key))
-    public_file.write_bytes(public_key_pem(key.public_key()))
-    return TestKeys(key, private_file, public_file)
+    issuer = KeyPair.create(folder, "issuer")
+    services = {name: KeyPair.create(folder, f"{name}-service") for name in CALLING_SERVICES}
+    return TestKeys(issuer.private, issuer.private_file, issuer.public_file, services)
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -1,13 +1,28 @@
 """`market`, the command line: dev tokens the services accept, and migrations."""
 
+import asyncio
+import os
+import stat
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 
+from services.catalog.settings import CatalogSettings
 from services.cli import main
-from shared.auth import MAX_TTL_SECONDS, AccessTokenVerifier, Principal, Role
+from services.license.settings import LicenseSettings
+from shared.auth import (
+    MAX_TTL_SECONDS,
+    USER_ROLES,
+    AccessTokenVerifier,
+    Principal,
+    Role,
+    StaticKey,
+    TrustedIssuer,
+)
 from shared.keys import load_public_key
+from shared.problems import InvalidTokenError
 from shared.settings import API_AUDIENCE, DEV_ISSUER, DEV_ISSUER_PUBLIC_KEY_FILE
 
 
@@ -15,7 +30,10 @@ from shared.settings import API_AUDIENCE, DEV_ISSUER, DEV_ISSUER_PUBLIC_KEY_FILE
 def in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run each command from an empty folder, with no catalog settings in the environment."""
     monkeypatch.chdir(tmp_path)
-    for name in ("CATALOG_AUTH_ISSUER", "CATALOG_AUTH_AUDIENCE", "CATALOG_DATABASE_URL"):
+    for name in ("AUTH_ISSUER", "AUTH_AUDIENCE", "DATABASE_URL", "AUTH_JWKS_URL"):
+        for prefix in ("CATALOG_", "REVIEW_", "ORDERS_", "LICENSE_"):
+            monkeypatch.delenv(prefix + name, raising=False)
+    for name in ("LICENSE_ORDERS_JWKS_URL", "CATALOG_REVIEW_JWKS_URL"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -25,22 +43,82 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return capsys.readouterr().out.strip()
 
 
-def verifier() -> AccessTokenVerifier:
-    return AccessTokenVerifier(
-        issuer=DEV_ISSUER,
-        audience=API_AUDIENCE,
-        public_key=load_public_key(DEV_ISSUER_PUBLIC_KEY_FILE),
-    )
+def verify(token: str, service: str | None = None) -> Principal:
+    """Verify as `service` would with its default settings (the dev keys under var/keys), or
+    with the dev user issuer's key alone."""
+    if service is None:
+        key = StaticKey(load_public_key(DEV_ISSUER_PUBLIC_KEY_FILE))
+        verifier = AccessTokenVerifier([TrustedIssuer(DEV_ISSUER, API_AUDIENCE, key, USER_ROLES)])
+    else:
+        settings = CatalogSettings() if service == "catalog" else LicenseSettings()
+        verifier = AccessTokenVerifier.from_settings(settings, service, httpx.AsyncClient())
+    return asyncio.run(verifier.verify(token))
 
 
-@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("role", sorted(USER_ROLES))
 def test_token_prints_an_access_token_the_services_accept(
     capsys: pytest.CaptureFixture[str], in_tmp_dir: Path, role: Role
 ) -> None:
     token = run(capsys, "token", "--role", role.value, "--sub", "acme")
 
     assert (in_tmp_dir / DEV_ISSUER_PUBLIC_KEY_FILE).exists()
-    assert verifier().verify(token) == Principal(sub="acme", role=role)
+    assert verify(token) == Principal(sub="acme", role=role)
+    run(capsys, "dev-setup")
+    assert verify(token, "catalog") == verify(token, "license") == Principal("acme", role)
+
+
+@pytest.mark.parametrize(("caller", "callee"), [("review", "catalog"), ("orders", "license")])
+def test_a_service_token_is_signed_with_that_services_own_key(
+    capsys: pytest.CaptureFixture[str], caller: str, callee: str
+) -> None:
+    run(capsys, "dev-setup")
+    token = run(capsys, "token", "--role", "service", "--sub", caller, "--to", callee)
+
+    assert verify(token, callee) == Principal(sub=caller, role=Role.service)
+    other = "license" if callee == "catalog" else "catalog"
+    with pytest.raises(InvalidTokenError):
+        verify(token, other)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--sub", "acme", "--to", "license"],
+        ["--sub", "orders", "--to", "catalog"],
+        ["--sub", "orders"],
+        ["--sub", "license", "--to", "catalog"],
+    ],
+)
+def test_a_service_token_only_for_a_real_caller_and_callee(argv: list[str]) -> None:
+    with pytest.raises(SystemExit, match="a service token is one of"):
+        main(["token", "--role", "service", *argv])
+
+
+def test_dev_setup_keeps_var_owner_only(
+    capsys: pytest.CaptureFixture[str], in_tmp_dir: Path
+) -> None:
+    previous = os.umask(0o022)
+    try:
+        run(capsys, "dev-setup")
+    finally:
+        os.umask(previous)
+
+    var = in_tmp_dir / "var"
+    keys = sorted(p.name for p in (var / "keys").iterdir())
+    assert keys == [
+        "access-issuer.key.pem",
+        "access-issuer.pub.pem",
+        "orders-service.key.pem",
+        "orders-service.pub.pem",
+        "review-service.key.pem",
+        "review-service.pub.pem",
+    ]
+    for path in [var, *var.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.is_dir():
+            assert mode == 0o700, path
+        elif not path.name.endswith(".pub.pem"):
+            assert mode == 0o600, path
 
 
 def test_the_issuer_key_is_made_once_and_kept_private(
@@ -49,8 +127,8 @@ def test_the_issuer_key_is_made_once_and_kept_private(
     first = run(capsys, "token", "--role", "partner", "--sub", "acme")
     second = run(capsys, "token", "--role", "customer", "--sub", "carol")
 
-    assert verifier().verify(first).sub == "acme"
-    assert verifier().verify(second).sub == "carol"
+    assert verify(first).sub == "acme"
+    assert verify(second).sub == "carol"
     private = in_tmp_dir / "var" / "keys" / "access-issuer.key.pem"
     assert private.stat().st_mode & 0o777 == 0o600
 
@@ -60,7 +138,7 @@ def test_ttl_sets_the_lifetime(capsys: pytest.CaptureFixture[str]) -> None:
 
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 120
-    assert verifier().verify(token).sub == "acme"
+    assert verify(token).sub == "acme"
 
 
 @pytest.mark.parametrize("ttl", ["0", "-5", str(MAX_TTL_SECONDS + 1), "soon"])

@@ -14,6 +14,7 @@ from services.catalog.settings import CatalogSettings
 from shared.app import create_service_app
 from shared.auth import AccessTokenVerifier
 from shared.db import Database
+from shared.http import create_http_client
 from shared.observability import configure_logging
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,13 +39,16 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         configure_logging("catalog", settings.log_level)
         app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
         app.state.live_reads = LiveProductReads(app.state.db, render=_render_live)
-        app.state.verifier = AccessTokenVerifier.from_settings(settings)
+        # The catalog calls no service; its HTTP client fetches JWKS (when keys are URLs).
+        http = create_http_client(settings.http_timeout_seconds)
+        app.state.verifier = AccessTokenVerifier.from_settings(settings, "catalog", http)
         # On PostgreSQL: one LISTEN connection that keeps the product memory fresh.
         await app.state.live_reads.start()
         try:
             yield
         finally:
             await app.state.live_reads.close()
+            await http.aclose()
             await app.state.db.dispose()
 
     return create_service_app(

@@ -1,9 +1,11 @@
 """Catalog settings: environment variables prefixed `CATALOG_`."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import KeySetting, ServiceSettings, dev_service_public_key_file
 
 
 class CatalogSettings(ServiceSettings):
@@ -13,3 +15,15 @@ class CatalogSettings(ServiceSettings):
         default="sqlite+aiosqlite:///var/catalog.db",
         description="SQLAlchemy async URL of the catalog database.",
     )
+    review_public_key_file: Path | None = Field(
+        default=dev_service_public_key_file("review"),
+        description="PEM Ed25519 public key of the review service's service tokens.",
+    )
+    review_jwks_url: str | None = Field(
+        default=None,
+        description="JWKS URL of the review service's service-token keys; overrides the file.",
+    )
+
+    def trusted_callers(self) -> dict[str, KeySetting]:
+        """Review freezes, publishes and unlocks drafts."""
+        return {"review": KeySetting("REVIEW", self.review_public_key_file, self.review_jwks_url)}

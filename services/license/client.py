@@ -165,7 +165,7 @@ class LicenseClient(ServiceClient):
 
     async def get_instance_entitlement(self, instance_id: str) -> Entitlement:
         """The instance's summed entitlements and its signed bundle."""
-        data = await self.call("GET", f"/v1/instances/{instance_id}/entitlement")
+        data = await self.call("GET", f"/v1/internal/instances/{instance_id}/entitlement")
         return Entitlement.model_validate(data)
 
     async def list_instance_licenses(self, instance_id: str) -> list[License]:
@@ -176,7 +176,9 @@ class LicenseClient(ServiceClient):
             params: dict[str, Any] = {"limit": 100}
             if cursor:
                 params["cursor"] = cursor
-            data = await self.call("GET", f"/v1/instances/{instance_id}/licenses", params=params)
+            data = await self.call(
+                "GET", f"/v1/internal/instances/{instance_id}/licenses", params=params
+            )
             licenses.extend(License.model_validate(item) for item in data["items"])
             cursor = data.get("next_cursor")
             if not cursor:

@@ -13,7 +13,6 @@ import httpx
 from fastapi import FastAPI
 
 from services.catalog.client import CatalogClient
-from services.license.access import CachingAccessTokenVerifier
 from services.license.api import instances, internal, licenses, verification
 from services.license.db.heads import head_reader
 from services.license.keyring import KeyRing
@@ -21,7 +20,7 @@ from services.license.service import BundleCache, LicenseReads
 from services.license.settings import LicenseSettings
 from services.license.suggestions import LiveAddons
 from shared.app import create_service_app
-from shared.auth import AccessTokenVerifier, ServiceTokenSource
+from shared.auth import AccessTokenVerifier
 from shared.db import Database
 from shared.http import create_http_client
 from shared.observability import configure_logging
@@ -54,11 +53,11 @@ def create_app(
         )
         app.state.ring = ring
         app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        app.state.verifier = CachingAccessTokenVerifier(AccessTokenVerifier.from_settings(settings))
         app.state.heads = head_reader(app.state.db)
         http = http_client or create_http_client(settings.http_timeout_seconds)
-        tokens = ServiceTokenSource.from_settings(settings, "license")
-        catalog = CatalogClient(http, settings.catalog_url, tokens)
+        app.state.verifier = AccessTokenVerifier.from_settings(settings, "license", http)
+        # License reads only the public catalog (live add-ons): it holds no service-token key.
+        catalog = CatalogClient(http, settings.catalog_url, None)
         app.state.addons = LiveAddons(catalog, ttl_seconds=settings.suggestions_ttl_seconds)
         app.state.reads = LicenseReads(
             app.state.db,

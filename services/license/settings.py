@@ -6,7 +6,8 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.license.verifier import DEFAULT_ISSUER
-from shared.settings import VAR_DIR, ServiceSettings
+from shared.private_files import VAR_DIR, is_under_var
+from shared.settings import KeySetting, ServiceSettings, dev_service_public_key_file
 
 
 class LicenseSettings(ServiceSettings):
@@ -24,6 +25,14 @@ class LicenseSettings(ServiceSettings):
     issuer: str = Field(
         default=DEFAULT_ISSUER, min_length=1, description="`iss` of the tokens this service signs."
     )
+    orders_public_key_file: Path | None = Field(
+        default=dev_service_public_key_file("orders"),
+        description="PEM Ed25519 public key of the orders service's service tokens.",
+    )
+    orders_jwks_url: str | None = Field(
+        default=None,
+        description="JWKS URL of the orders service's service-token keys; overrides the file.",
+    )
     catalog_url: str = Field(
         default="http://127.0.0.1:8001", description="Base URL of the catalog service."
     )
@@ -40,3 +49,14 @@ class LicenseSettings(ServiceSettings):
     bundle_cache_size: int = Field(
         default=10_000, ge=0, le=1_000_000, description="Signed entitlement bundles kept in memory."
     )
+
+    def trusted_callers(self) -> dict[str, KeySetting]:
+        """Orders mints, accepts and revokes licenses and reads an instance's licenses."""
+        return {"orders": KeySetting("ORDERS", self.orders_public_key_file, self.orders_jwks_url)}
+
+    def dev_defaults_in_use(self) -> list[str]:
+        """The shared ones, and license signing keys under `var/`."""
+        found = super().dev_defaults_in_use()
+        if is_under_var(self.signing_keys_dir):
+            found.append(self.env_name("signing_keys_dir"))
+        return found

@@ -58,7 +58,9 @@ def create_app(
         configure_logging("orders", settings.log_level)
         db = Database(settings.database_url, pool_size=settings.database_pool_size)
         http = http_client or create_http_client(settings.http_timeout_seconds)
-        tokens = ServiceTokenSource.from_settings(settings, "orders")
+        tokens = ServiceTokenSource.from_file(
+            settings.service_token_key_file, service_name="orders"
+        )
         handlers: dict[str, Handler] = {}
         relay = Outbox(
             outbox,
@@ -87,7 +89,7 @@ def create_app(
             }
         )
         app.state.db = db
-        app.state.verifier = AccessTokenVerifier.from_settings(settings)
+        app.state.verifier = AccessTokenVerifier.from_settings(settings, "orders", http)
         app.state.orders = service
         app.state.outbox = relay
         app.state.idempotency = IdempotencyStore(idempotency_records, db.sessionmaker)

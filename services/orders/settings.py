@@ -1,11 +1,13 @@
 """Orders settings: environment variables prefixed `ORDERS_`."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.private_files import is_under_var
+from shared.settings import ServiceSettings, dev_service_key_file
 
 # Only for development: production sets ORDERS_WEBHOOK_SECRET to the provider's secret.
 DEV_WEBHOOK_SECRET = "whsec_dev_only"  # noqa: S105 (a documented dev default)
@@ -17,6 +19,10 @@ class OrdersSettings(ServiceSettings):
     database_url: str = Field(
         default="sqlite+aiosqlite:///var/orders.db",
         description="SQLAlchemy async URL of the orders database.",
+    )
+    service_token_key_file: Path = Field(
+        default=dev_service_key_file("orders"),
+        description="PEM Ed25519 private key of orders' own service tokens (to catalog, license).",
     )
     catalog_url: str = Field(
         default="http://127.0.0.1:8001", description="Base URL of the catalog service."
@@ -45,3 +51,14 @@ class OrdersSettings(ServiceSettings):
     webhook_tolerance_seconds: int = Field(
         default=300, ge=1, le=3600, description="How old a webhook signature may be."
     )
+
+    def dev_defaults_in_use(self) -> list[str]:
+        """The shared ones, the sandbox provider, the dev webhook secret and a key in `var/`."""
+        found = super().dev_defaults_in_use()
+        if self.payment_provider == "sandbox":
+            found.append(self.env_name("payment_provider"))
+        if self.webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
+            found.append(self.env_name("webhook_secret"))
+        if is_under_var(self.service_token_key_file):
+            found.append(self.env_name("service_token_key_file"))
+        return found

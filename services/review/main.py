@@ -41,7 +41,9 @@ def create_app(
         configure_logging("review", settings.log_level)
         db = Database(settings.database_url, pool_size=settings.database_pool_size)
         http = http_client or create_http_client(settings.http_timeout_seconds)
-        tokens = ServiceTokenSource.from_settings(settings, "review")
+        tokens = ServiceTokenSource.from_file(
+            settings.service_token_key_file, service_name="review"
+        )
         catalog = CatalogClient(http, settings.catalog_url, tokens)
         handlers: dict[str, Handler] = {}
         relay = Outbox(
@@ -61,7 +63,7 @@ def create_app(
             }
         )
         app.state.db = db
-        app.state.verifier = AccessTokenVerifier.from_settings(settings)
+        app.state.verifier = AccessTokenVerifier.from_settings(settings, "review", http)
         app.state.review = review
         app.state.outbox = relay
         app.state.idempotency = IdempotencyStore(idempotency_records, db.sessionmaker)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
+from shared.settings import CALLING_SERVICES
 from tests.deploy.support import (
     BY_NAME,
     DEPLOY,
@@ -127,8 +128,25 @@ def test_key_files_are_secrets_the_service_mounts(service: Service) -> None:
             path = PurePosixPath(value)
             assert path.parent == PurePosixPath("/run/secrets"), variable
             assert path.name in mounted, variable
-    if service.upstream_url_variables:
+    if service.name in CALLING_SERVICES:
         assert f"{service.prefix}SERVICE_TOKEN_KEY_FILE" in env
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_no_service_mounts_another_services_private_key_or_the_user_issuers(
+    service: Service,
+) -> None:
+    private = {
+        name
+        for name, secret in compose()["secrets"].items()
+        if secret["file"].endswith((".key.pem", "license-keys"))
+    }
+    own = {f"{service.name}-service-key"} if service.name in CALLING_SERVICES else set()
+    if service.name == "license":
+        own.add("license-signing-keys")
+
+    assert set(services()[service.name]["secrets"]) & private == own
+    assert not any("access-issuer.key" in s["file"] for s in compose()["secrets"].values())
 
 
 def test_the_secrets_come_from_the_ignored_secrets_folder() -> None:

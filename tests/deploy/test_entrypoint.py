@@ -93,7 +93,7 @@ def served_catalog(tmp_path: Path, database: str, keys: TestKeys) -> Iterator[in
             SERVICE="catalog",
             PORT=str(port),
             CATALOG_DATABASE_URL=database,
-            CATALOG_AUTH_PUBLIC_KEY_FILE=str(keys.public_file),
+            **keys.env("catalog"),
         ),
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -23,6 +23,8 @@ from services.orders.main import create_app as create_orders
 from services.orders.settings import OrdersSettings
 from services.review.main import create_app as create_review
 from services.review.settings import ReviewSettings
+from shared.settings import CALLING_SERVICES, ServiceSettings
+from tests.conftest import CALLER_KEY_FIELDS
 from tests.deploy.support import (
     BY_NAME,
     ENTRYPOINT_VARIABLES,
@@ -48,6 +50,7 @@ MIGRATION_HOOK = {
 }
 
 Manifest = dict[str, Any]
+CALLERS = {service: set(callers) for service, callers in CALLER_KEY_FIELDS.items()}
 
 
 def kustomization() -> Manifest:
@@ -380,11 +383,70 @@ def test_every_file_setting_points_into_a_secret_the_pod_mounts(service: Service
             assert path.name in secrets[volume["secret"]["secretName"]], key
 
 
-def test_the_services_that_call_others_can_sign_service_tokens() -> None:
+def test_the_services_that_call_internal_routes_can_sign_service_tokens() -> None:
     data = config()
     for service in SERVICES:
-        calls_others = bool(service.upstream_url_variables)
-        assert (f"{service.prefix}SERVICE_TOKEN_KEY_FILE" in data) == calls_others, service.name
+        signs = service.name in CALLING_SERVICES
+        assert (f"{service.prefix}SERVICE_TOKEN_KEY_FILE" in data) == signs, service.name
+
+
+def private_key_secrets() -> set[str]:
+    """The example Secrets that hold a private key."""
+    return {
+        doc["metadata"]["name"]
+        for doc in load_documents(SECRETS_EXAMPLE)
+        if any("PRIVATE KEY" in str(value) for value in doc.get("stringData", {}).values())
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_no_pod_mounts_another_services_private_key_or_the_user_issuers(
+    service: Service,
+) -> None:
+    own = {f"market-{service.name}-service-key"} if service.name in CALLING_SERVICES else set()
+    if service.name == "license":
+        own.add("market-license-signing-keys")
+    pod = find("Deployment", service.name)["spec"]["template"]["spec"]
+    mounted = {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+
+    assert mounted & private_key_secrets() == own
+    # Public keys of callers: only the caller this service trusts.
+    for volume in pod["volumes"]:
+        if volume.get("secret", {}).get("secretName") == "market-service-public-keys":
+            items = {item["key"] for item in volume["secret"]["items"]}
+            assert items == {f"{caller}.pem" for caller in CALLERS[service.name]}
+
+
+def test_the_example_secrets_hold_no_user_issuer_private_key() -> None:
+    assert private_key_secrets() == {
+        "market-review-service-key",
+        "market-orders-service-key",
+        "market-license-signing-keys",
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_the_base_ships_no_development_default(service: Service) -> None:
+    """The ConfigMap plus the Secrets the Deployment refers to: a service on PostgreSQL starts.
+
+    A secret reference stands for a production value (placeholders here).
+    """
+    container = only_container(find("Deployment", service.name)["spec"]["template"]["spec"])
+    values: dict[str, str] = {
+        key.removeprefix(service.prefix).lower(): value
+        for key, value in config().items()
+        if key.startswith(service.prefix)
+    }
+    for name in env_of(container):
+        if name.startswith(service.prefix):
+            secret = "postgresql+asyncpg://u:p@db/x" if name.endswith("_URL") else "from-a-secret"
+            values[name.removeprefix(service.prefix).lower()] = secret
+    settings = service.settings.model_validate(values)
+
+    assert isinstance(settings, ServiceSettings)
+    assert settings.dev_defaults_in_use() == []
+    assert not settings.allow_dev_defaults
+    settings.check_production_ready()
 
 
 # --- ingress -------------------------------------------------------------------------------

@@ -80,8 +80,7 @@ def running_system(
         for i in range(replicas):
             env = {
                 f"{prefix}_DATABASE_URL": database_url(name),
-                f"{prefix}_AUTH_PUBLIC_KEY_FILE": str(keys.public_file),
-                f"{prefix}_SERVICE_TOKEN_KEY_FILE": str(keys.private_file),
+                **keys.env(name),
                 f"{prefix}_HTTP_TIMEOUT_SECONDS": "3",
                 **{k: v for k, v in FAST_RELAYS.items() if k.startswith(prefix)},
                 **{k: processes[callee][i].base_url for k, callee in CALLS.get(name, {}).items()},

@@ -42,8 +42,7 @@ def catalog_process(
         process.start(
             {
                 "CATALOG_DATABASE_URL": database_url("catalog"),
-                "CATALOG_AUTH_PUBLIC_KEY_FILE": str(keys.public_file),
-                "CATALOG_SERVICE_TOKEN_KEY_FILE": str(keys.private_file),
+                **keys.env("catalog"),
                 "CATALOG_LOG_LEVEL": "INFO",
             }
         )

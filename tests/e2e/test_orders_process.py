@@ -61,8 +61,7 @@ def shop(database_url: Callable[[str], str], keys: TestKeys, tmp_path: Path) -> 
         prefix = name.upper()
         envs[name] = {
             f"{prefix}_DATABASE_URL": database_url(name),
-            f"{prefix}_AUTH_PUBLIC_KEY_FILE": str(keys.public_file),
-            f"{prefix}_SERVICE_TOKEN_KEY_FILE": str(keys.private_file),
+            **keys.env(name),
             f"{prefix}_HTTP_TIMEOUT_SECONDS": "3",
         }
     envs["license"].update(

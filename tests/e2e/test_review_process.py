@@ -41,12 +41,7 @@ class System:
 
 @pytest.fixture
 def system(database_url: Callable[[str], str], keys: TestKeys, tmp_path: Path) -> Iterator[System]:
-    auth = {
-        "AUTH_PUBLIC_KEY_FILE": str(keys.public_file),
-        "SERVICE_TOKEN_KEY_FILE": str(keys.private_file),
-    }
-    catalog_env = {"CATALOG_DATABASE_URL": database_url("catalog")}
-    catalog_env.update({f"CATALOG_{k}": v for k, v in auth.items()})
+    catalog_env = {"CATALOG_DATABASE_URL": database_url("catalog"), **keys.env("catalog")}
     catalog = ServiceProcess("catalog", CATALOG_APP, log_dir=tmp_path)
     review = ServiceProcess("review", REVIEW_APP, log_dir=tmp_path)
     review_env = {
@@ -55,7 +50,7 @@ def system(database_url: Callable[[str], str], keys: TestKeys, tmp_path: Path) -
         "REVIEW_OUTBOX_POLL_SECONDS": "0.2",
         "REVIEW_OUTBOX_MAX_DELAY_SECONDS": "0.5",
         "REVIEW_HTTP_TIMEOUT_SECONDS": "2",
-        **{f"REVIEW_{k}": v for k, v in auth.items()},
+        **keys.env("review"),
     }
     system = System(catalog, review, catalog_env, tmp_path, keys)
     try:

@@ -31,8 +31,7 @@ CATALOG_URL = "http://catalog.test"
 async def catalog_app(database_url: Callable[[str], str], keys: TestKeys) -> AsyncIterator[FastAPI]:
     settings = CatalogSettings(
         database_url=database_url("catalog"),
-        auth_public_key_file=keys.public_file,
-        service_token_key_file=keys.private_file,
+        **keys.settings("catalog"),
     )
     app = create_catalog_app(settings)
     async with LifespanManager(app):
@@ -65,8 +64,7 @@ def license_settings(
 ) -> LicenseSettings:
     return LicenseSettings(
         database_url=database_url("license"),
-        auth_public_key_file=keys.public_file,
-        service_token_key_file=keys.private_file,
+        **keys.settings("license"),
         signing_keys_dir=signing_keys_dir,
         catalog_url=CATALOG_URL,
     )

@@ -81,6 +81,8 @@ OPERATION_IDS = {
         "mintLicense",
         "acceptOrderLicense",
         "revokeOrderLicense",
+        "listInstanceLicensesInternal",
+        "getEntitlementInternal",
     },
 }
 HEALTH_OPERATION_IDS = {"healthz", "readyz", "metrics"}

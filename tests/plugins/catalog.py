@@ -17,8 +17,7 @@ from tests.conftest import TestKeys, empty_tables
 def catalog_settings(database_url: Callable[[str], str], keys: TestKeys) -> CatalogSettings:
     return CatalogSettings(
         database_url=database_url("catalog"),
-        auth_public_key_file=keys.public_file,
-        service_token_key_file=keys.private_file,
+        **keys.settings("catalog"),
     )
 
 

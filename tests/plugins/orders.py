@@ -105,8 +105,7 @@ def orders_license_settings(
     create_signing_key(folder)
     return LicenseSettings(
         database_url=database_url("license"),
-        auth_public_key_file=keys.public_file,
-        service_token_key_file=keys.private_file,
+        **keys.settings("license"),
         signing_keys_dir=folder,
         catalog_url=CATALOG_URL,
     )
@@ -148,8 +147,7 @@ def license_link(orders_license_app: FastAPI) -> ServiceLink:
 def orders_settings(database_url: Callable[[str], str], keys: TestKeys) -> OrdersSettings:
     return OrdersSettings(
         database_url=database_url("orders"),
-        auth_public_key_file=keys.public_file,
-        service_token_key_file=keys.private_file,
+        **keys.settings("orders"),
         catalog_url=CATALOG_URL,
         license_url=LICENSE_URL,
         outbox_poll_seconds=3600,  # tests drive the relay themselves (drain_outbox)

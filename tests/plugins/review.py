@@ -40,8 +40,7 @@ def catalog_link(catalog_app: FastAPI) -> CatalogLink:
 def review_settings(database_url: Callable[[str], str], keys: TestKeys) -> ReviewSettings:
     return ReviewSettings(
         database_url=database_url("review"),
-        auth_public_key_file=keys.public_file,
-        service_token_key_file=keys.private_file,
+        **keys.settings("review"),
         catalog_url="http://catalog.test",
         outbox_poll_seconds=3600,  # tests drive the relay themselves (run_once)
     )

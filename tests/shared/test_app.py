@@ -15,7 +15,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
 from shared.app import create_service_app
-from shared.auth import AccessTokenVerifier
+from shared.auth import USER_ROLES, AccessTokenVerifier, StaticKey, TrustedIssuer
 from shared.db import Database, head_revision
 from shared.keys import load_public_key
 from shared.problems import ConflictError
@@ -41,6 +41,7 @@ def build_app(database_url: str, keys: TestKeys) -> FastAPI:
         database_url=database_url,
         auth_public_key_file=keys.public_file,
         max_body_bytes=BODY_LIMIT,
+        allow_dev_defaults=True,
     )
     router = APIRouter()
 
@@ -94,7 +95,14 @@ def build_app(database_url: str, keys: TestKeys) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(database_url)
         app.state.verifier = AccessTokenVerifier(
-            issuer="market-dev", audience="market", public_key=load_public_key(keys.public_file)
+            [
+                TrustedIssuer(
+                    issuer="market-dev",
+                    audience="market",
+                    keys=StaticKey(load_public_key(keys.public_file)),
+                    roles=USER_ROLES,
+                )
+            ]
         )
         try:
             yield

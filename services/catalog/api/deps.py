@@ -6,7 +6,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.catalog.service import CatalogService, LiveProductReads
+from shared.auth import Principal
 from shared.db import Database
+from shared.security import caller
 
 
 async def catalog_service(request: Request) -> AsyncIterator[CatalogService]:
@@ -24,3 +26,5 @@ async def live_product_reads(request: Request) -> LiveProductReads:
 
 Catalog = Annotated[CatalogService, Depends(catalog_service)]
 LiveReads = Annotated[LiveProductReads, Depends(live_product_reads)]
+# The internal routes (freeze, publish, unlock) are review's alone.
+FromReview = Annotated[Principal, Depends(caller("review"))]

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Path, Response, UploadFile, status
 
 from services.catalog.api.deps import Catalog
 from services.catalog.api.schemas import DocumentView
@@ -13,15 +13,17 @@ from services.catalog.errors import (
     EmptyDocumentError,
     UnsupportedDocumentTypeError,
 )
-from shared.auth import AccessTokenVerifier, Principal
+from shared.auth import Principal
 from shared.problems import PayloadTooLargeError, ValidationProblem, problem_responses
-from shared.security import AUTH_ERRORS, Partner
+from shared.security import AUTH_ERRORS, Partner, optional_principal
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 # The body limit of the upload route: the document plus room for the multipart framing.
 UPLOAD_BODY_LIMIT = MAX_DOCUMENT_BYTES + 64 * 1024
 
+# The reads are public; a valid partner token also shows the partner's own unpublished ones.
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 DocumentId = Annotated[str, Path(max_length=64)]
 
 
@@ -70,8 +72,10 @@ async def upload_document(file: UploadFile, partner: Partner, catalog: Catalog) 
     operation_id="getDocument",
     responses=problem_responses(DocumentNotFoundError),
 )
-async def get_document(document_id: DocumentId, request: Request, catalog: Catalog) -> DocumentView:
-    row = await catalog.get_document(_optional_principal(request), document_id)
+async def get_document(
+    document_id: DocumentId, viewer: OptionalPrincipal, catalog: Catalog
+) -> DocumentView:
+    row = await catalog.get_document(viewer, document_id)
     return DocumentView.of(row)
 
 
@@ -91,9 +95,9 @@ async def get_document(document_id: DocumentId, request: Request, catalog: Catal
     },
 )
 async def get_document_content(
-    document_id: DocumentId, request: Request, catalog: Catalog
+    document_id: DocumentId, viewer: OptionalPrincipal, catalog: Catalog
 ) -> Response:
-    row = await catalog.get_document(_optional_principal(request), document_id, with_content=True)
+    row = await catalog.get_document(viewer, document_id, with_content=True)
     return Response(
         row.content,
         media_type=row.media_type,
@@ -103,19 +107,6 @@ async def get_document_content(
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-def _optional_principal(request: Request) -> Principal | None:
-    """The caller if a valid bearer token came along; these reads are also public."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    verifier: AccessTokenVerifier = request.app.state.verifier
-    try:
-        return verifier.verify(token.strip())
-    except Exception:
-        return None
 
 
 def _safe_filename(name: str) -> str:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from services.catalog.api.deps import Catalog
+from services.catalog.api.deps import Catalog, FromReview
 from services.catalog.api.schemas import FrozenRevision, PublishedRevision, UnlockedDraft
 from services.catalog.client import FreezeRequest, UnlockRequest
 from services.catalog.errors import (
@@ -15,7 +15,7 @@ from services.catalog.errors import (
     RevisionNotPublishableError,
 )
 from shared.problems import ValidationProblem, problem_responses
-from shared.security import AUTH_ERRORS, Service
+from shared.security import AUTH_ERRORS
 
 router = APIRouter(prefix="/v1/internal/products", tags=["internal"])
 
@@ -34,7 +34,7 @@ ProductId = Annotated[str, Path(max_length=64)]
     ),
 )
 async def freeze(
-    product_id: ProductId, body: FreezeRequest, _service: Service, catalog: Catalog
+    product_id: ProductId, body: FreezeRequest, _review: FromReview, catalog: Catalog
 ) -> FrozenRevision:
     frozen = await catalog.freeze(product_id, body.partner_id, body.submission_id)
     return FrozenRevision(
@@ -58,7 +58,7 @@ async def freeze(
 async def publish(
     product_id: ProductId,
     number: Annotated[int, Path(ge=1, le=1_000_000)],
-    _service: Service,
+    _review: FromReview,
     catalog: Catalog,
 ) -> PublishedRevision:
     published = await catalog.publish(product_id, number)
@@ -75,7 +75,7 @@ async def publish(
     responses=problem_responses(*AUTH_ERRORS, ProductNotFoundError, ValidationProblem),
 )
 async def unlock(
-    product_id: ProductId, body: UnlockRequest, _service: Service, catalog: Catalog
+    product_id: ProductId, body: UnlockRequest, _review: FromReview, catalog: Catalog
 ) -> UnlockedDraft:
     row = await catalog.unlock(product_id, body.submission_id)
     return UnlockedDraft(product_id=product_id, locked=row.locked_submission_id is not None)

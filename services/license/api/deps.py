@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from services.license.service import LicenseReads, LicenseService
 from shared.auth import Principal, Role
 from shared.db import Database
-from shared.security import require
+from shared.security import caller, require
 
 
 async def license_service(request: Request) -> AsyncIterator[LicenseService]:
@@ -37,6 +37,9 @@ async def license_reads(request: Request) -> LicenseReads:
 Licenses = Annotated[LicenseService, Depends(license_service)]
 Reads = Annotated[LicenseReads, Depends(license_reads)]
 
-# Who may read an instance's licenses: its customer, its partner, and services.
-Reader = Annotated[Principal, Depends(require(Role.customer, Role.partner, Role.service))]
-PartnerOrService = Annotated[Principal, Depends(require(Role.partner, Role.service))]
+# Who may read an instance's licenses: its customer and its partner (orders reads them on
+# the internal routes).
+Reader = Annotated[Principal, Depends(require(Role.customer, Role.partner))]
+# The internal routes (mint, accept, revoke, an instance's licenses and entitlement) are
+# orders' alone.
+FromOrders = Annotated[Principal, Depends(caller("orders"))]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from services.license.api.deps import Licenses, PartnerOrService, Reader, Reads
+from services.license.api.deps import Licenses, Reader, Reads
 from services.license.api.schemas import (
     EntitlementView,
     LicenseView,
@@ -16,7 +16,7 @@ from services.license.api.schemas import (
 from services.license.errors import InstanceNotFoundError
 from shared.pagination import Page, PageRequest, build_page, page_request
 from shared.problems import InvalidCursorError, ValidationProblem, problem_responses
-from shared.security import AUTH_ERRORS
+from shared.security import AUTH_ERRORS, Partner
 from shared.text import ID_PATTERN
 
 router = APIRouter(prefix="/v1/instances", tags=["instances"])
@@ -68,7 +68,7 @@ async def get_entitlement(instance_id: InstanceId, reader: Reader, reads: Reads)
     responses=problem_responses(*READ_ERRORS, ValidationProblem),
 )
 async def report_usage(
-    instance_id: InstanceId, body: UsageRequest, reporter: PartnerOrService, licenses: Licenses
+    instance_id: InstanceId, body: UsageRequest, reporter: Partner, licenses: Licenses
 ) -> UsageView:
     report = await licenses.report_usage(reporter, instance_id, body.metric, body.value)
     return UsageView.of(report)

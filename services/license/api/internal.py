@@ -1,11 +1,16 @@
-"""Internal routes that orders calls with a service token: mint, accept, revoke."""
+"""Internal routes that orders calls with its service token, and no one else.
+
+Mint, accept and revoke an order's license; read an instance's licenses and entitlement (the
+instance view and the dry run of an add-on order). The public instance routes admit the
+instance's customer and partner only: a service token is accepted here and nowhere else.
+"""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Response, status
 
-from services.license.api.deps import Licenses
-from services.license.api.schemas import AcceptRequest, LicenseView, MintRequest
+from services.license.api.deps import FromOrders, Licenses, Reads
+from services.license.api.schemas import AcceptRequest, EntitlementView, LicenseView, MintRequest
 from services.license.client import RevokeRequest
 from services.license.errors import (
     AcceptanceDeadlinePassedError,
@@ -13,17 +18,20 @@ from services.license.errors import (
     BaseLicenseMissingError,
     BaseLicenseRevokedError,
     InstanceMismatchError,
+    InstanceNotFoundError,
     LicenseNotFoundError,
     LicenseRevokedError,
     OrderLicenseConflictError,
 )
-from shared.problems import ValidationProblem, problem_responses
-from shared.security import AUTH_ERRORS, Service
+from shared.pagination import Page, PageRequest, build_page, page_request
+from shared.problems import InvalidCursorError, ValidationProblem, problem_responses
+from shared.security import AUTH_ERRORS
 from shared.text import ID_PATTERN
 
 router = APIRouter(prefix="/v1/internal", tags=["internal"])
 
 OrderId = Annotated[str, Path(pattern=ID_PATTERN, examples=["ord_2m4kq7x9c3v5b8n1z6l0p4w2"])]
+InstanceId = Annotated[str, Path(pattern=ID_PATTERN, examples=["ins_7h2k9d4f1s6g3j8l5q0w2e4r"])]
 
 
 @router.post(
@@ -50,7 +58,7 @@ OrderId = Annotated[str, Path(pattern=ID_PATTERN, examples=["ord_2m4kq7x9c3v5b8n
     },
 )
 async def mint_license(
-    body: MintRequest, service: Service, licenses: Licenses, response: Response
+    body: MintRequest, service: FromOrders, licenses: Licenses, response: Response
 ) -> LicenseView:
     state, minted = await licenses.mint(body.mint(), service.sub)
     if not minted:
@@ -74,7 +82,7 @@ async def mint_license(
 )
 async def accept_order_license(
     order_id: OrderId,
-    service: Service,
+    service: FromOrders,
     licenses: Licenses,
     body: Annotated[
         AcceptRequest | None,
@@ -103,6 +111,39 @@ async def accept_order_license(
     responses=problem_responses(*AUTH_ERRORS, ValidationProblem, LicenseNotFoundError),
 )
 async def revoke_order_license(
-    order_id: OrderId, body: RevokeRequest, service: Service, licenses: Licenses
+    order_id: OrderId, body: RevokeRequest, service: FromOrders, licenses: Licenses
 ) -> LicenseView:
     return LicenseView.of(await licenses.revoke(order_id, body.reason, service.sub))
+
+
+@router.get(
+    "/instances/{instance_id}/licenses",
+    summary="List an instance's licenses, the base first (for orders)",
+    description="As `GET /v1/instances/{instance_id}/licenses`, for the orders service.",
+    operation_id="listInstanceLicensesInternal",
+    responses=problem_responses(
+        *AUTH_ERRORS, InstanceNotFoundError, ValidationProblem, InvalidCursorError
+    ),
+)
+async def list_instance_licenses(
+    instance_id: InstanceId,
+    service: FromOrders,
+    licenses: Licenses,
+    page: Annotated[PageRequest, Depends(page_request)],
+) -> Page[LicenseView]:
+    states = await licenses.list_for_instance(service, instance_id, page)
+    items, cursor = build_page(states, page, lambda s: (s.row.created_at, s.row.id))
+    return Page(items=[LicenseView.of(s) for s in items], next_cursor=cursor)
+
+
+@router.get(
+    "/instances/{instance_id}/entitlement",
+    summary="Read an instance's entitlement and its signed bundle (for orders)",
+    description="As `GET /v1/instances/{instance_id}/entitlement`, for the orders service.",
+    operation_id="getEntitlementInternal",
+    responses=problem_responses(*AUTH_ERRORS, InstanceNotFoundError),
+)
+async def get_entitlement(
+    instance_id: InstanceId, service: FromOrders, reads: Reads
+) -> EntitlementView:
+    return EntitlementView.of(await reads.entitlement(service, instance_id))

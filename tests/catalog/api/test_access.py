@@ -117,12 +117,17 @@ async def test_other_authorization_schemes_are_401(
     assert response.json()["code"] in {"unauthenticated", "invalid_token"}
 
 
+def headers_as(keys: TestKeys, role: str) -> dict[str, str]:
+    """A token of `role` with the sub "acme" (the partner's id); for a service, review's."""
+    return keys.headers(role, "review" if role == "service" else "acme")
+
+
 @pytest.mark.parametrize("route", PARTNER_ROUTES, ids=str)
 async def test_partner_routes_refuse_other_roles(
     catalog: httpx.AsyncClient, keys: TestKeys, world: World, route: Route
 ) -> None:
     for role in ("customer", "reviewer", "service"):
-        response = await call(catalog, world, route, keys.headers(role, "acme"))
+        response = await call(catalog, world, route, headers_as(keys, role))
 
         assert_problem(response, 403, "forbidden")
 
@@ -199,7 +204,7 @@ async def test_a_private_document_is_only_its_partners_not_any_role_with_that_id
     # Ownership is the partner principal (role and sub), not whoever shares the id "acme".
     for suffix in ("", "/content"):
         response = await catalog.get(
-            f"/v1/documents/{world.document}{suffix}", headers=keys.headers(role, "acme")
+            f"/v1/documents/{world.document}{suffix}", headers=headers_as(keys, role)
         )
 
         assert_problem(response, 404, "document_not_found")
@@ -210,7 +215,7 @@ async def test_only_partners_upload_documents(catalog: httpx.AsyncClient, keys: 
         response = await catalog.post(
             "/v1/documents",
             files={"file": ("terms.txt", b"Support terms.", "text/plain")},
-            headers=keys.headers(role, "acme"),
+            headers=headers_as(keys, role),
         )
 
         assert_problem(response, 403, "forbidden")

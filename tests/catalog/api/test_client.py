@@ -9,16 +9,13 @@ from fastapi import FastAPI
 from services.catalog.client import CatalogClient
 from shared.auth import ServiceTokenSource
 from shared.http import UpstreamProblem, UpstreamUnavailableError
-from shared.settings import API_AUDIENCE, DEV_ISSUER
 from tests.catalog.factories import CatalogDriver
 from tests.conftest import TestKeys
 
 
 @pytest.fixture
 async def client(catalog_app: FastAPI, keys: TestKeys) -> AsyncIterator[CatalogClient]:
-    tokens = ServiceTokenSource(
-        keys.private, issuer=DEV_ISSUER, audience=API_AUDIENCE, service_name="review"
-    )
+    tokens = ServiceTokenSource(keys.services["review"].private, service_name="review")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=catalog_app)) as http:
         yield CatalogClient(http, "http://catalog.test", tokens)
 

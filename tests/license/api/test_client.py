@@ -10,16 +10,13 @@ from fastapi import FastAPI
 
 from services.license.client import LicenseClient, UpstreamProblem
 from shared.auth import ServiceTokenSource
-from shared.settings import API_AUDIENCE, DEV_ISSUER
 from tests.conftest import TestKeys
 from tests.license.factories import ADDON, CUSTOMER, PARTNER, PLAN, PRODUCT, now
 
 
 @pytest.fixture
 async def client(license_app: FastAPI, keys: TestKeys) -> AsyncIterator[LicenseClient]:
-    tokens = ServiceTokenSource(
-        keys.private, issuer=DEV_ISSUER, audience=API_AUDIENCE, service_name="orders"
-    )
+    tokens = ServiceTokenSource(keys.services["orders"].private, service_name="orders")
     transport = httpx.ASGITransport(app=license_app)
     async with httpx.AsyncClient(transport=transport) as http:
         yield LicenseClient(http, "http://license.test", tokens)

@@ -101,11 +101,22 @@ async def test_usage_within_the_limit(lic: LicenseDriver, listing: dict[str, Any
         )
     )
 
-    body = (await report(lic, base["instance_id"], "devices", 150, **lic.service)).json()
+    body = (await report(lic, base["instance_id"], "devices", 150)).json()
 
     assert (body["limit"], body["remaining"], body["exceeded"]) == (200, 50, False)
     assert body["suggestions"][0]["packs_owned"] == 1
     assert body["suggestions"][0]["packs_to_cover"] == 0
+
+
+async def test_a_service_token_does_not_report_usage(
+    lic: LicenseDriver, listing: dict[str, Any]
+) -> None:
+    # Usage is the owning partner's to report; orders' token is for the internal routes only.
+    base = await instance_on(lic, listing)
+
+    response = await report(lic, base["instance_id"], "devices", 150, **lic.service)
+
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden")
 
 
 async def test_suggestions_match_the_metric(lic: LicenseDriver, listing: dict[str, Any]) -> None:
