@@ -74,8 +74,13 @@ def lists(
     found: list[tuple[httpx.AsyncClient, str, dict[str, str]]] = []
     for service, client in clients.items():
         app = client._transport.app  # type: ignore[attr-defined]
-        headers = keys.headers(ROLES[service] or Role.customer, "globex")
-        found.extend((client, path, headers) for path in list_paths(app))
+        user = keys.headers(ROLES[service] or Role.customer, "globex")
+        # An internal list is for the one service that calls it (license's: orders).
+        caller = keys.headers(Role.service, "orders")
+        found.extend(
+            (client, path, caller if path.startswith("/v1/internal/") else user)
+            for path in list_paths(app)
+        )
     return found
 
 
