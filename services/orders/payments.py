@@ -14,6 +14,7 @@ captured request can't be replayed later.
 import hashlib
 import hmac
 import logging
+import re
 from enum import StrEnum
 from typing import Protocol
 
@@ -22,6 +23,10 @@ from services.orders.errors import InvalidSignatureError
 log = logging.getLogger("market.orders.payments")
 
 SIGNATURE_HEADER = "Market-Signature"
+# Far more than a timestamp and a few signatures (secret rotations) need.
+MAX_SIGNATURE_HEADER = 1000
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class ChargeResult(StrEnum):
@@ -95,21 +100,28 @@ def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
 def verify_webhook_signature(
     secret: str, header: str | None, body: bytes, *, now: float, tolerance_seconds: int
 ) -> None:
-    """Raise `InvalidSignatureError` unless `header` signs `body` and is recent enough."""
+    """Raise `InvalidSignatureError` unless `header` signs `body` and is recent enough.
+
+    The header is read by its grammar (`t=<1 to 12 ASCII digits>`, each `v1=<64 lowercase
+    hex>`) before anything is computed from it: whatever else an unauthenticated caller
+    sends (a 900-digit timestamp, non-ASCII bytes, a kilobyte of commas) is refused the same
+    way, never turned into an exception of its own.
+    """
     if not header:
         raise InvalidSignatureError(f"Send the {SIGNATURE_HEADER} header.")
+    if len(header) > MAX_SIGNATURE_HEADER or not header.isascii():
+        raise InvalidSignatureError(f"The {SIGNATURE_HEADER} header is malformed.")
     parts: dict[str, list[str]] = {}
     for item in header.split(","):
         name, _, value = item.strip().partition("=")
         parts.setdefault(name, []).append(value)
-    try:
-        timestamp = int(parts["t"][0])
-    except (KeyError, ValueError):
-        raise InvalidSignatureError("The signature has no valid timestamp `t`.") from None
+    stamps = parts.get("t", [])
+    if len(stamps) != 1 or not _TIMESTAMP.fullmatch(stamps[0]):
+        raise InvalidSignatureError("The signature has no valid timestamp `t`.")
+    timestamp = int(stamps[0])
     if abs(now - timestamp) > tolerance_seconds:
         raise InvalidSignatureError("The signature is too old (or from the future).")
-    expected = webhook_signature(secret, timestamp, body).split("v1=", 1)[1]
-    if not any(
-        hmac.compare_digest(expected.encode(), given.encode()) for given in parts.get("v1", [])
-    ):
+    expected = webhook_signature(secret, timestamp, body).split("v1=", 1)[1].encode()
+    given = [value.encode() for value in parts.get("v1", []) if _HEX_DIGEST.fullmatch(value)]
+    if not any(hmac.compare_digest(expected, value) for value in given):
         raise InvalidSignatureError("The signature does not match the body.")
