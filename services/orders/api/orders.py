@@ -130,7 +130,7 @@ async def create_order(
 
     return await idempotent_call(
         idempotency,
-        principal=customer.sub,
+        caller=customer,
         key=idempotency_key,
         request=("POST", "/v1/orders", body.model_dump(mode="json")),
         new_resource_id=new_id("ord"),
@@ -210,7 +210,7 @@ async def pay_order(
 ) -> Response:
     return await idempotent_call(
         idempotency,
-        principal=customer.sub,
+        caller=customer,
         key=idempotency_key,
         request=("POST", f"/v1/orders/{order_id}/pay", None),
         new_resource_id=new_id("pay"),
@@ -288,7 +288,7 @@ async def refund_order(
 
     return await idempotent_response(
         idempotency,
-        principal=partner.sub,
+        caller=partner,
         key=idempotency_key,
         request=("POST", f"/v1/orders/{order_id}/refund", body.model_dump(mode="json")),
         new_resource_id=order_id,
