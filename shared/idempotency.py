@@ -306,6 +306,12 @@ class IdempotencyStore:
         )
         return rowcount(result) == 1
 
+    async def lock_in(self, session: AsyncSession, caller: Principal, key: str) -> None:
+        """Lock the key's record in the caller's transaction (see `Attempt.lock`)."""
+        await session.execute(
+            select(self.table.c.key).where(*self._where(caller, key)).with_for_update()
+        )
+
     async def rebind_in(
         self, session: AsyncSession, caller: Principal, key: str, resource_id: str
     ) -> None:
@@ -438,6 +444,14 @@ class Attempt(Generic[T]):
         if self._store is not None and self._key is not None and self.claimed:
             await self._store.rebind_in(session, self._caller, self._key, resource_id)
         self.resource_id = resource_id
+
+    async def lock(self, session: AsyncSession) -> None:
+        """First thing in a transaction that locks the work's rows and then completes the
+        key: lock the key's record before them. `claim` locks the record first and the
+        work's rows after it; a last transaction that took them the other way round could
+        deadlock with a retry's first one."""
+        if self._store is not None and self._key is not None and (self.claimed or self.held):
+            await self._store.lock_in(session, self._caller, self._key)
 
     async def check(self, session: AsyncSession) -> None:
         """First thing in the work's first transaction: replay a stored response, if any."""

@@ -1,13 +1,14 @@
 """The orders migrations build exactly the models' schema, and undo it cleanly (on a fresh
 database of their own, SQLite or PostgreSQL)."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import column, inspect, table, text
+from sqlalchemy import bindparam, column, inspect, table, text
 from sqlalchemy.engine import Connection
 
 from services.orders.db.models import Base
@@ -129,3 +130,60 @@ async def test_keys_stored_before_roles_get_the_role_of_the_route_that_made_them
         "pay-unfinished": "customer",
         "refund": "partner",
     }
+
+
+PAYMENTS_AT_0002 = table(
+    "payments",
+    *(column(name) for name in ("id", "order_id", "provider", "amount_minor", "currency")),
+    column("status"),
+    column("created_at", UTCDateTime),
+    column("updated_at", UTCDateTime),
+    column("settled_at", UTCDateTime),
+)
+
+
+async def test_orders_paid_before_get_the_payment_whose_settlement_paid_them(
+    tmp_path: Path,
+) -> None:
+    paid_at = utcnow() - timedelta(hours=1)
+    late = utcnow()
+    async with fresh_database("orders_migration_payment", tmp_path) as url:
+        await upgrade(MIGRATIONS, url, "0002")
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    ORDERS_AT_0001.insert().values(
+                        id="ord_paid", created_at=paid_at, updated_at=paid_at, **EXISTING_ORDER
+                    )
+                )
+                await conn.execute(
+                    text("UPDATE orders SET paid_at = :at").bindparams(
+                        bindparam("at", paid_at, type_=UTCDateTime)
+                    )
+                )
+                for payment_id, settled_at in (("pay_late", late), ("pay_paid", paid_at)):
+                    await conn.execute(
+                        PAYMENTS_AT_0002.insert().values(
+                            id=payment_id,
+                            order_id="ord_paid",
+                            provider="external",
+                            amount_minor=4900,
+                            currency="EUR",
+                            status="settled",
+                            created_at=paid_at,
+                            updated_at=settled_at,
+                            settled_at=settled_at,
+                        )
+                    )
+        finally:
+            await engine.dispose()
+        await upgrade(MIGRATIONS, url)
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                paid_by = (await conn.execute(text("SELECT payment_id FROM orders"))).scalar_one()
+        finally:
+            await engine.dispose()
+
+    assert paid_by == "pay_paid"

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.orders.api.deps import Idempotency, Orders, Reader
+from services.orders.api.deps import Idempotency, Orders, PayIdempotency, Reader
 from services.orders.api.schemas import (
     CREATE_EXAMPLES,
     REFUND_EXAMPLES,
@@ -205,7 +205,7 @@ async def pay_order(
     order_id: OrderId,
     customer: Customer,
     orders: Orders,
-    idempotency: Idempotency,
+    idempotency: PayIdempotency,
     idempotency_key: PayIdempotencyKey = None,
 ) -> Response:
     return await idempotent_call(

@@ -208,3 +208,22 @@ async def test_a_huge_timestamp_gets_401(external: OrdersDriver) -> None:
     response = await deliver(external, event("pay_1"), signature=f"t={'9' * 900},v1=00")
 
     assert_problem(response, 401, "invalid_signature")
+
+
+async def test_a_refund_gives_back_the_payment_that_paid_the_order_not_another_settled_one(
+    catalog_driver: CatalogDriver, external: OrdersDriver, external_app: FastAPI
+) -> None:
+    listing = await publish(catalog_driver)
+    order = await external.placed(new_order(listing.product_id, listing.plan_id))
+    first = await pending_payment(external, order)
+    await deliver(external, event(first, "payment.failed", event_id="evt_1"))
+    second = await pending_payment(external, order)
+    await deliver(external, event(second, event_id="evt_2"))  # pays the order
+    await deliver(external, event(first, event_id="evt_3"))  # settles late: given back
+
+    refunded = await external.refund(order["id"], 1000)
+
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["payment"]["id"] == second
+    given_back = sorted((r["payment_id"], r["amount_minor"]) for r in await refunds(external_app))
+    assert given_back == sorted([(first, 4900), (second, 1000)])
