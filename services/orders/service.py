@@ -9,8 +9,10 @@ with the instance of a `new` order. If license can't mint then, that last transa
 the order `paid` with an `order.fulfil` entry in the outbox instead, and the relay mints
 later. Acceptance and refunds change the order and add their effect on the license service
 (and the provider) to the outbox together. No transaction is ever open during an HTTP call; a
-pay that died after `initiated` is resumed by the next pay of the order, or by the relay
-(`payment.resume`), with the same payment id.
+pay that died after `initiated` is resumed by the next pay of the order, by a retry with its
+`Idempotency-Key`, or by the relay (`payment.resume`), always with the same payment id (the
+provider settles a payment id once). A retry with the key of a pay whose payment went through
+reports that payment's order instead of refusing to pay a fulfilled order.
 """
 
 import asyncio

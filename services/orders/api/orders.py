@@ -183,7 +183,11 @@ async def get_order(order_id: OrderId, reader: Reader, orders: Orders) -> Order:
     "as soon as the service answers. With a provider that confirms later, 202 with the order "
     "still `pending_payment` and the payment `initiated` until its webhook arrives. An add-on "
     "order re-checks its instance and pack limit. Paying again after an interrupted attempt "
-    "resumes the same payment; send an `Idempotency-Key` to retry safely.",
+    "resumes the same payment. Send an `Idempotency-Key` and retry with the same key on a "
+    "connection error, a 503 or a 409 `idempotency_request_in_progress`: a retry finishes or "
+    "reports the payment its key began, so one whose payment went through answers 200 with "
+    "the order, also when the outbox finished the payment meanwhile (it may wait a few "
+    "seconds, `ORDERS_PAY_LEASE_SECONDS`, for an interrupted first attempt's claim).",
     operation_id="payOrder",
     response_model=Order,
     responses={
