@@ -35,7 +35,6 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    delete,
     select,
     update,
 )
@@ -326,10 +325,16 @@ class IdempotencyStore:
         )
 
     async def release(self, caller: Principal, key: str, *, resource_id: str | None = None) -> None:
-        """Forget an unfinished claim (the work failed in a way worth retrying); with
-        `resource_id`, only the claim made for that resource."""
+        """End an unfinished claim's lease now (the work failed in a way worth retrying): a
+        retry takes it over at once, with its `resource_id`, so it resumes what this request
+        began (a payment already under way) instead of starting afresh; the key stays bound
+        to its request. With `resource_id`, only the claim made for that resource."""
         c = self.table.c
-        query = delete(self.table).where(*self._where(caller, key), c.status_code.is_(None))
+        query = (
+            update(self.table)
+            .where(*self._where(caller, key), c.status_code.is_(None))
+            .values(locked_until=utcnow())
+        )
         if resource_id is not None:
             query = query.where(c.resource_id == resource_id)
         async with self.sessionmaker() as session, session.begin():
@@ -494,7 +499,8 @@ class Attempt(Generic[T]):
         return self.response
 
     async def release(self) -> None:
-        """Forget this attempt's unfinished claim (its work failed in a way worth retrying)."""
+        """Let a retry take this attempt's unfinished claim over at once (its work failed in
+        a way worth retrying)."""
         if self._store is not None and self._key is not None and self.claimed:
             await self._store.release(self._caller, self._key, resource_id=self.resource_id)
 
@@ -516,8 +522,8 @@ async def idempotent_call(
     (see `Attempt`). `caller` scopes the key (its role and `sub`). `request` is `(method,
     path, body)`; it tells a retry from a reuse of the key. A 4xx problem is stored and
     replayed like a success; a 5xx (say, an upstream service down) releases the key, so a
-    retry does the work again. `status_code` may be a function of the rendered result, for
-    work that answers 200 or 202 depending on what happened.
+    retry takes it over at once and resumes the work. `status_code` may be a function of
+    the rendered result, for work that answers 200 or 202 depending on what happened.
     """
     digest = fingerprint(*request)
     deadline = asyncio.get_running_loop().time() + store.wait_seconds

@@ -260,3 +260,37 @@ async def test_the_sandbox_settles_a_payment_id_once_and_counts_every_charge(
     assert ledger["pay_1"].refunded_minor == 1000
     with pytest.raises(SandboxRefusedError, match="other terms"):
         await sandbox.charge("pay_1", 100, "EUR", "ord_1")  # a reused id with other terms
+
+
+async def test_a_retry_after_a_503_takes_the_key_over_at_once_and_charges_the_same_payment(
+    catalog_driver: CatalogDriver,
+    orders_settings: OrdersSettings,
+    orders_catalog_link: ServiceLink,
+    license_link: ServiceLink,
+    keys: TestKeys,
+) -> None:
+    settings = orders_settings.model_copy(update={"pay_lease_seconds": 60})
+    async with paying(settings, catalog_driver, orders_catalog_link, license_link, keys) as p:
+        order = await p.driver.placed(new_order(p.listing.product_id, p.listing.plan_id))
+        down = p.provider.sandbox
+        p.provider.sandbox = Unreachable()  # type: ignore[assignment]
+        failed = await p.driver.pay(order["id"], key="pay-1")
+        p.provider.sandbox = down
+
+        started = time.monotonic()
+        retry = await p.driver.pay(order["id"], key="pay-1")
+        other_order = await p.driver.placed(new_order(p.listing.product_id, p.listing.plan_id))
+        reused = await p.driver.pay(other_order["id"], key="pay-1")
+
+        assert_problem(failed, 503, "payment_provider_unavailable")
+        assert retry.status_code == 200, retry.text
+        assert time.monotonic() - started < 5  # not held for the 60 s lease
+        assert await p.payments(order["id"]) == 1
+        [settled] = await p.ledger(order["id"])
+        assert settled.payment_id == retry.json()["payment"]["id"]
+        assert_problem(reused, 422, "idempotency_key_reused")
+
+
+class Unreachable:
+    async def charge(self, *args: object) -> ChargeResult:
+        raise ConnectionError("provider unreachable")
