@@ -9,11 +9,14 @@ keyed request costs no transaction of its own. Work with effects outside the dat
 charge, a call to another service) *claims* the key in its first transaction: a duplicate
 that arrives meanwhile waits for the first one's response (409
 `idempotency_request_in_progress` if it takes too long), and a claim whose worker died is
-taken over once its lease runs out, with the same `resource_id`, so resumable work picks up
-where it stopped. Work whose every effect is in one transaction only *checks* the key first
-and records it with its rows: of two concurrent duplicates, the second finds the first's record
-and rolls back. `idempotent_response` wraps work that knows nothing of this: the key is claimed
-before it runs and completed after, in transactions of their own.
+taken over once its lease runs out (at once if it failed with a 5xx), with the same
+`resource_id`, so resumable work picks up where it stopped; such work may also look at a
+claim another request holds (`Attempt.claim(wait=False)`) and report what that request
+achieved instead of waiting. The first response stored stays. Work whose every effect is in
+one transaction only *checks* the key first and records it with its rows: of two concurrent
+duplicates, the second finds the first's record and rolls back. `idempotent_response` wraps
+work that knows nothing of this: the key is claimed before it runs and completed after, in
+transactions of their own.
 """
 
 import asyncio
