@@ -41,6 +41,40 @@ def create_http_client(timeout_seconds: float, *, max_connections: int = 100) ->
     )
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What went wrong with a call, in words: `connection refused`, `timed out`, ...
+
+    Read from the innermost error, not from the httpx exception on top: httpx-aiohttp maps
+    every aiohttp connection error, a refused connection included, to `httpx.ConnectTimeout`,
+    which would send whoever reads the log after a slow service when the service is down.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 16:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    below_httpx = [e for e in chain if not isinstance(e, httpx.HTTPError)]
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused"
+    if any(isinstance(e, TimeoutError) for e in below_httpx):
+        return "timed out"
+    if any(isinstance(e, aiohttp.ClientConnectorError) for e in below_httpx):
+        return "could not connect"
+    if any(
+        isinstance(e, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError))
+        for e in below_httpx
+    ):
+        return "connection closed before the answer was complete"
+    if below_httpx:
+        return type(below_httpx[-1]).__name__
+    # Only httpx's own errors (its own transports, or a test's): their names are right.
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    return type(exc).__name__
+
+
 class UpstreamUnavailableError(ServiceUnavailableError):
     code = "upstream_unavailable"
     title = "A service this one depends on is unavailable"
@@ -102,7 +136,7 @@ class ServiceClient:
         except (TimeoutError, httpx.HTTPError, aiohttp.ClientError) as exc:
             # aiohttp's errors are mapped to httpx's by the transport; a few are not.
             raise UpstreamUnavailableError(
-                f"{self.service} can't be reached: {type(exc).__name__}."
+                f"{self.service} can't be reached: {failure_reason(exc)}."
             ) from exc
         if response.status_code >= 500:
             raise UpstreamUnavailableError(f"{self.service} answered {response.status_code}.")

@@ -29,6 +29,7 @@ from shared.observability import configure_logging
 from shared.outbox import Handler, Outbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PAY_WAIT_MARGIN_SECONDS = 2.0
 
 TAGS = [
     {
@@ -76,7 +77,7 @@ def create_app(
             CatalogClient(http, settings.catalog_url, tokens),
             LicenseClient(http, settings.license_url, tokens),
             relay,
-            payment_provider or provider_named(settings.payment_provider),
+            payment_provider or provider_named(settings.payment_provider, db.sessionmaker),
             payment_resume_seconds=settings.payment_resume_seconds,
         )
         handlers.update(
@@ -93,6 +94,14 @@ def create_app(
         app.state.orders = service
         app.state.outbox = relay
         app.state.idempotency = IdempotencyStore(idempotency_records, db.sessionmaker)
+        # Pay can be finished by a retry that takes over its key: a short lease, and a wait
+        # that outlasts it, so a retry after a crash gets its answer, not a 409.
+        app.state.pay_idempotency = IdempotencyStore(
+            idempotency_records,
+            db.sessionmaker,
+            lease_seconds=settings.pay_lease_seconds,
+            wait_seconds=settings.pay_lease_seconds + PAY_WAIT_MARGIN_SECONDS,
+        )
         relay.start()
         try:
             yield

@@ -9,8 +9,10 @@ with the instance of a `new` order. If license can't mint then, that last transa
 the order `paid` with an `order.fulfil` entry in the outbox instead, and the relay mints
 later. Acceptance and refunds change the order and add their effect on the license service
 (and the provider) to the outbox together. No transaction is ever open during an HTTP call; a
-pay that died after `initiated` is resumed by the next pay of the order, or by the relay
-(`payment.resume`), with the same payment id.
+pay that died after `initiated` is resumed by the next pay of the order, by a retry with its
+`Idempotency-Key`, or by the relay (`payment.resume`), always with the same payment id (the
+provider settles a payment id once). A retry with the key of a pay whose payment went through
+reports that payment's order instead of refusing to pay a fulfilled order.
 """
 
 import asyncio
@@ -333,42 +335,96 @@ class OrderService:
         transaction open; the second records the payment settled, the order fulfilled, the
         key's response, and drops the resume entry. If license can't mint now, the order is
         recorded `paid` with an `order.fulfil` entry instead, as a webhook would.
+
+        A retry with the key of a pay that began a payment finishes or reports that payment
+        (`_resume`), whatever the order's state now: it answers what the first request would
+        have, never "the order is fulfilled" about its own payment.
         """
         now = utcnow()
         async with self.sessionmaker() as session, session.begin():
-            await attempt.claim(session)
+            await attempt.claim(session, wait=False)
             order = await OrderRepository(session).get(order_id, for_update=True)
             if order is None or order.customer_id != customer.sub:
                 raise OrderNotFoundError(f"You have no order {order_id}.")
-            ensure_payable(OrderStatus(order.status))
-            if order.type == OrderType.addon.value:
-                await self._recheck_addon(session, order)
             payments = PaymentRepository(session)
-            payment = await payments.in_progress(order.id)
-            resume: str | None = None
-            if payment is None:
-                payment_id = attempt.resource_id
-                if attempt.taken_over and await payments.get(payment_id) is not None:
-                    payment_id = new_id("pay")
-                payment = PaymentRow(
-                    id=payment_id,
-                    order_id=order.id,
-                    provider=self.provider.name,
-                    amount_minor=order.amount_minor,
-                    currency=order.currency,
-                    status=PaymentStatus.initiated.value,
-                    created_at=now,
-                    updated_at=now,
-                )
-                await payments.add(payment)
-                # If this request dies before the provider's answer is recorded, the relay
-                # charges the same payment again later; the provider settles it once.
-                resume = await self.outbox.add(
-                    session,
-                    RESUME,
-                    {"payment_id": payment.id},
-                    delay_seconds=self.payment_resume_seconds,
-                )
+            earlier = await payments.get(attempt.resource_id) if attempt.resuming else None
+            if earlier is not None and earlier.order_id == order.id:
+                if attempt.held and earlier.status == PaymentStatus.initiated.value:
+                    attempt.wait()  # its request may be charging it right now
+            elif attempt.held:
+                attempt.wait()
+            else:
+                earlier = None
+                payment, resume = await self._begin_payment(session, order, attempt, now)
+        if earlier is not None:
+            return await self._resume(order, earlier, attempt)
+        return await self._charge_and_fulfil(order, payment, resume, attempt)
+
+    async def _begin_payment(
+        self, session: AsyncSession, order: OrderRow, attempt: Attempt[OrderState], now: datetime
+    ) -> tuple[PaymentRow, str | None]:
+        """Under the order's lock: the payment to charge (the one under way, or a new one
+        `initiated` with its resume entry) and that entry's id."""
+        ensure_payable(OrderStatus(order.status))
+        if order.type == OrderType.addon.value:
+            await self._recheck_addon(session, order)
+        payments = PaymentRepository(session)
+        payment = await payments.in_progress(order.id)
+        if payment is not None:
+            # Another pay began it: this key now stands for that payment, so a retry of
+            # this request that takes the key over finds it.
+            await attempt.rebind(session, payment.id)
+            return payment, None
+        payment = PaymentRow(
+            id=attempt.resource_id,
+            order_id=order.id,
+            provider=self.provider.name,
+            amount_minor=order.amount_minor,
+            currency=order.currency,
+            status=PaymentStatus.initiated.value,
+            created_at=now,
+            updated_at=now,
+        )
+        await payments.add(payment)
+        # If this request dies before the provider's answer is recorded, the relay charges
+        # the same payment again later; the provider settles it once.
+        resume = await self.outbox.add(
+            session, RESUME, {"payment_id": payment.id}, delay_seconds=self.payment_resume_seconds
+        )
+        return payment, resume
+
+    async def _resume(
+        self, order: OrderRow, payment: PaymentRow, attempt: Attempt[OrderState]
+    ) -> OrderState:
+        """A retry of a pay that began `payment` (its request died, or still holds the key):
+        charge it again while it is `initiated` and the order awaits it (the provider
+        settles a payment id once), fulfil an order it paid that still awaits its license,
+        and otherwise report the order as it stands."""
+        log.info(
+            "pay retried with its key: resuming its payment",
+            extra={"order": order.id, "payment": payment.id, "status": payment.status},
+        )
+        if payment.status == PaymentStatus.initiated.value:
+            if order.status == OrderStatus.pending_payment.value:
+                return await self._charge_and_fulfil(order, payment, None, attempt)
+        elif (
+            payment.status == PaymentStatus.settled.value
+            and order.status == OrderStatus.paid.value
+            and order.payment_id == payment.id
+        ):
+            assert payment.settled_at is not None
+            return await self._fulfil_paid(order, payment, payment.settled_at, None, attempt)
+        return await self._state(order.id, payment.id)
+
+    async def _charge_and_fulfil(
+        self,
+        order: OrderRow,
+        payment: PaymentRow,
+        resume: str | None,
+        attempt: Attempt[OrderState],
+    ) -> OrderState:
+        """With no transaction open: the provider charges, license mints, and one more
+        transaction records both (see `pay`)."""
         try:
             result = await self.provider.charge(
                 payment.id, payment.amount_minor, payment.currency, order.id
@@ -383,7 +439,19 @@ class OrderService:
             ) from exc
         if result is not ChargeResult.settled:
             return OrderState(order, payment)
-        settled_at = utcnow()
+        return await self._fulfil_paid(order, payment, utcnow(), resume, attempt)
+
+    async def _fulfil_paid(
+        self,
+        order: OrderRow,
+        payment: PaymentRow,
+        settled_at: datetime,
+        resume: str | None,
+        attempt: Attempt[OrderState],
+    ) -> OrderState:
+        """The provider settled `payment`: mint, then record it settled and the order
+        fulfilled in one transaction; if license can't mint now, record it settled and
+        leave the order `paid` for the relay."""
         try:
             minted = await self._mint(order, paid_at=settled_at)
         except UpstreamUnavailableError as exc:
@@ -392,15 +460,15 @@ class OrderService:
                 "license could not mint during pay; the outbox fulfils the order",
                 extra={"order": order.id, "error": str(exc)},
             )
-            await self.settle(payment.id)
-            return await self._state(order.id)
+            await self.settle(payment.id, settled_at)
+            return await self._state(order.id, payment.id)
         except UpstreamProblem:
             # License refused (say, the base license was revoked meanwhile): the fulfilment
             # handler decides what follows (a refund), as for any paid order.
-            entry = await self.settle(payment.id)
+            entry = await self.settle(payment.id, settled_at)
             if entry is not None:
                 await self.outbox.deliver_now(entry)
-            return await self._state(order.id)
+            return await self._state(order.id, payment.id)
         return await self._record_paid_and_fulfilled(
             order.id, payment.id, minted, settled_at, resume, attempt
         )
@@ -418,18 +486,17 @@ class OrderService:
         now = utcnow()
         entries: list[str] = []
         async with self.sessionmaker() as session, session.begin():
+            await attempt.lock(session)  # the key before the order, as in `pay`
             order = await OrderRepository(session).get(order_id, for_update=True)
             payment = await PaymentRepository(session).get(payment_id, for_update=True)
             assert order is not None
             assert payment is not None
-            if payment.status != PaymentStatus.settled.value:
-                payment.status = PaymentStatus.settled.value
-                payment.settled_at = payment.updated_at = settled_at
-            if order.status == OrderStatus.pending_payment.value:
-                order.status = OrderStatus.paid.value
-                order.paid_at = order.updated_at = settled_at
+            refund = await self._record_settled(session, order, payment, settled_at)
+            if refund is not None:
+                entries.append(refund)
             if order.status == OrderStatus.paid.value:
-                entries = await self._record_fulfilment(session, order, minted, now)
+                # The license is the order's, whichever payment paid it.
+                entries += await self._record_fulfilment(session, order, minted, now)
             if resume is not None:
                 await self.outbox.discard(session, resume)
             state = OrderState(order, payment)
@@ -463,6 +530,10 @@ class OrderService:
             order = await OrderRepository(session).get(payment.order_id)
             if order is None or order.status != OrderStatus.pending_payment.value:
                 return
+        log.info(
+            "resuming a payment whose pay request did not finish",
+            extra={"order": payment.order_id, "payment": payment.id},
+        )
         result = await self.provider.charge(
             payment.id, payment.amount_minor, payment.currency, payment.order_id
         )
@@ -471,12 +542,14 @@ class OrderService:
             if entry is not None:
                 await self.outbox.deliver_now(entry)
 
-    async def settle(self, payment_id: str) -> str | None:
+    async def settle(self, payment_id: str, settled_at: datetime | None = None) -> str | None:
         """Record that the provider settled the payment; the outbox entry to deliver, if any."""
         async with self.sessionmaker() as session, session.begin():
-            return await self._settle_in(session, payment_id, utcnow())
+            return await self._settle_in(session, payment_id, settled_at or utcnow())
 
     async def _settle_in(self, session: AsyncSession, payment_id: str, now: datetime) -> str | None:
+        """Under the order's lock, the payment settled: the order's fulfilment (an
+        `order.fulfil` entry) if it paid the order, else its refund (`payment.refund`)."""
         payments = PaymentRepository(session)
         found = await payments.get(payment_id)
         if found is None:
@@ -487,13 +560,27 @@ class OrderService:
         assert payment is not None
         if payment.status == PaymentStatus.settled.value:
             return None
+        refund = await self._record_settled(session, order, payment, now)
+        if refund is not None:
+            return refund
+        return await self.outbox.add(session, FULFIL, {"order_id": order.id})
+
+    async def _record_settled(
+        self, session: AsyncSession, order: OrderRow, payment: PaymentRow, now: datetime
+    ) -> str | None:
+        """Under the order's lock, `payment` settled (once): it pays an order awaiting
+        payment and is recorded as the order's payment; money for an order that can't take
+        it (paid by another payment, cancelled, refunded) goes back. The refund entry, if
+        any."""
+        if payment.status == PaymentStatus.settled.value:
+            return None
         payment.status = PaymentStatus.settled.value
         payment.settled_at = payment.updated_at = now
         if order.status == OrderStatus.pending_payment.value:
             order.status = OrderStatus.paid.value
             order.paid_at = order.updated_at = now
-            return await self.outbox.add(session, FULFIL, {"order_id": order.id})
-        # The money came for an order that can't take it any more: give it back.
+            order.payment_id = payment.id
+            return None
         log.warning(
             "payment settled for an order that is not awaiting payment; refunding it",
             extra={"payment": payment.id, "order": order.id, "status": order.status},
@@ -641,7 +728,10 @@ class OrderService:
         order.refund_amount_minor = amount_minor
         order.refund_reason = reason
         entries = [await self.outbox.add(session, REVOKE, {"order_id": order.id, "reason": reason})]
-        payment = await PaymentRepository(session).settled(order.id)
+        # The payment that paid the order; another that settled later was refunded already.
+        payment = (
+            await PaymentRepository(session).get(order.payment_id) if order.payment_id else None
+        )
         if payment is not None:
             entries.append(
                 await self.outbox.add(
@@ -833,12 +923,17 @@ class OrderService:
             True,
         )
 
-    async def _state(self, order_id: str) -> OrderState:
+    async def _state(self, order_id: str, payment_id: str | None = None) -> OrderState:
+        """The order with `payment_id`, or with its most recent payment."""
         async with self.sessionmaker() as session, session.begin():
             row = await OrderRepository(session).get(order_id)
             if row is None:
                 raise OrderNotFoundError(f"No order {order_id} is visible to you.")
-            payment = (await PaymentRepository(session).latest([order_id])).get(order_id)
+            payments = PaymentRepository(session)
+            if payment_id is not None:
+                payment = await payments.get(payment_id)
+            else:
+                payment = (await payments.latest([order_id])).get(order_id)
         return OrderState(row, payment)
 
 

@@ -39,6 +39,15 @@ class OrdersSettings(ServiceSettings):
         description="After this long, a payment whose pay request died is charged again "
         "(same payment id, so the provider settles it once) by the outbox relay.",
     )
+    pay_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="How long a pay request's claim on its Idempotency-Key keeps a retry "
+        "with the same key waiting. After it, a retry takes the claim over and finishes the "
+        "same payment (the provider settles a payment id once), so it need only outlast a "
+        "pay that is alive; a retry waits up to this long plus 2 s for an answer.",
+    )
     payment_provider: Literal["sandbox", "external"] = Field(
         default="sandbox",
         description="`sandbox` settles every payment at once; `external` leaves it pending "

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert, select, update
 
 from services.review.db.models import Base, idempotency_records, outbox
+from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.db import Database
 from shared.idempotency import (
@@ -22,6 +23,8 @@ from shared.idempotency import (
 )
 from shared.problems import ConflictError, ServiceUnavailableError
 from tests.conftest import empty_tables
+
+ACME = Principal(sub="acme", role=Role.partner)
 
 
 class Made(BaseModel):
@@ -54,10 +57,11 @@ async def call(
     key: str | None = "k",
     body: object = None,
     new_id: str = "res_1",
+    caller: Principal = ACME,
 ) -> Response:
     return await idempotent_response(
         store,
-        principal="acme",
+        caller=caller,
         key=key,
         request=("POST", "/v1/things", body or {"a": 1}),
         new_resource_id=new_id,
@@ -83,6 +87,20 @@ async def test_same_key_other_body_is_refused(store: IdempotencyStore) -> None:
 
     with pytest.raises(IdempotencyKeyReusedError):
         await call(store, Counter(), body={"a": 2})
+
+
+async def test_a_key_belongs_to_the_role_and_sub_together(store: IdempotencyStore) -> None:
+    work = Counter()
+    customer = Principal(sub="acme", role=Role.customer)
+
+    as_partner = await call(store, work, new_id="res_1")
+    as_customer = await call(store, work, body={"a": 2}, new_id="res_2", caller=customer)
+    again_as_customer = await call(store, work, body={"a": 2}, new_id="res_3", caller=customer)
+
+    assert work.calls == 2
+    assert as_partner.body == b'{"id":"res_1"}'
+    assert as_customer.status_code == 201
+    assert as_customer.body == again_as_customer.body == b'{"id":"res_2"}'
 
 
 async def test_without_a_key_work_runs_every_time(store: IdempotencyStore) -> None:
@@ -129,21 +147,21 @@ async def test_a_5xx_releases_the_key_for_a_retry(store: IdempotencyStore) -> No
 
 
 async def test_a_claim_in_progress_waits_then_gives_up(store: IdempotencyStore) -> None:
-    await store.claim("acme", "k", "fp", "res_1")
+    await store.claim(ACME, "k", "fp", "res_1")
     store.wait_seconds = 0.1
 
     with pytest.raises(IdempotencyInProgressError):
-        await store.claim("acme", "k", "fp", "res_2")
+        await store.claim(ACME, "k", "fp", "res_2")
 
 
 async def test_a_dead_claim_is_taken_over_with_the_same_resource_id(
     store: IdempotencyStore,
 ) -> None:
-    await store.claim("acme", "k", "fp", "res_1")
+    await store.claim(ACME, "k", "fp", "res_1")
     async with store.sessionmaker() as session, session.begin():
         await session.execute(update(idempotency_records).values(locked_until=utcnow()))
 
-    claim = await store.claim("acme", "k", "fp", "res_2")
+    claim = await store.claim(ACME, "k", "fp", "res_2")
 
     assert claim.resource_id == "res_1"
     assert not claim.replay
@@ -194,7 +212,7 @@ class RecordingWork:
 async def keyed_call(store: IdempotencyStore, work: RecordingWork, new_id: str) -> Response:
     return await idempotent_call(
         store,
-        principal="acme",
+        caller=ACME,
         key="k",
         request=("POST", "/v1/things", {"a": 1}),
         new_resource_id=new_id,
@@ -236,7 +254,7 @@ async def test_a_checked_key_writes_nothing_before_it_completes(store: Idempoten
     with pytest.raises(ServiceUnavailableError):
         await idempotent_call(
             store,
-            principal="acme",
+            caller=ACME,
             key="k",
             request=("POST", "/v1/things", {"a": 1}),
             new_resource_id="r1",

@@ -24,7 +24,14 @@ async def idempotency_store(request: Request) -> IdempotencyStore:
     return store
 
 
+async def pay_idempotency_store(request: Request) -> IdempotencyStore:
+    store: IdempotencyStore = request.app.state.pay_idempotency
+    return store
+
+
 Orders = Annotated[OrderService, Depends(order_service)]
 Idempotency = Annotated[IdempotencyStore, Depends(idempotency_store)]
+# Pay's keys: a lease of `ORDERS_PAY_LEASE_SECONDS`, since a retry can finish the payment.
+PayIdempotency = Annotated[IdempotencyStore, Depends(pay_idempotency_store)]
 # Who may read orders and instances: the customer who bought, the partner who sells.
 Reader = Annotated[Principal, Depends(require(Role.customer, Role.partner))]

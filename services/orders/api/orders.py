@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.orders.api.deps import Idempotency, Orders, Reader
+from services.orders.api.deps import Idempotency, Orders, PayIdempotency, Reader
 from services.orders.api.schemas import (
     CREATE_EXAMPLES,
     REFUND_EXAMPLES,
@@ -130,7 +130,7 @@ async def create_order(
 
     return await idempotent_call(
         idempotency,
-        principal=customer.sub,
+        caller=customer,
         key=idempotency_key,
         request=("POST", "/v1/orders", body.model_dump(mode="json")),
         new_resource_id=new_id("ord"),
@@ -183,7 +183,11 @@ async def get_order(order_id: OrderId, reader: Reader, orders: Orders) -> Order:
     "as soon as the service answers. With a provider that confirms later, 202 with the order "
     "still `pending_payment` and the payment `initiated` until its webhook arrives. An add-on "
     "order re-checks its instance and pack limit. Paying again after an interrupted attempt "
-    "resumes the same payment; send an `Idempotency-Key` to retry safely.",
+    "resumes the same payment. Send an `Idempotency-Key` and retry with the same key on a "
+    "connection error, a 503 or a 409 `idempotency_request_in_progress`: a retry finishes or "
+    "reports the payment its key began, so one whose payment went through answers 200 with "
+    "the order, also when the outbox finished the payment meanwhile (it may wait a few "
+    "seconds, `ORDERS_PAY_LEASE_SECONDS`, for an interrupted first attempt's claim).",
     operation_id="payOrder",
     response_model=Order,
     responses={
@@ -205,12 +209,12 @@ async def pay_order(
     order_id: OrderId,
     customer: Customer,
     orders: Orders,
-    idempotency: Idempotency,
+    idempotency: PayIdempotency,
     idempotency_key: PayIdempotencyKey = None,
 ) -> Response:
     return await idempotent_call(
         idempotency,
-        principal=customer.sub,
+        caller=customer,
         key=idempotency_key,
         request=("POST", f"/v1/orders/{order_id}/pay", None),
         new_resource_id=new_id("pay"),
@@ -288,7 +292,7 @@ async def refund_order(
 
     return await idempotent_response(
         idempotency,
-        principal=partner.sub,
+        caller=partner,
         key=idempotency_key,
         request=("POST", f"/v1/orders/{order_id}/refund", body.model_dump(mode="json")),
         new_resource_id=order_id,

@@ -1,5 +1,5 @@
-"""The orders service's tables: orders, payments, instances, webhook events, the outbox and
-idempotency keys."""
+"""The orders service's tables: orders, payments, instances, webhook events, the outbox,
+idempotency keys, and the sandbox payment provider's ledger."""
 
 from datetime import datetime
 
@@ -50,6 +50,9 @@ class OrderRow(Base):
     max_per_instance: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), index=True)
     license_id: Mapped[str | None] = mapped_column(String(64))
+    # The payment that paid the order (others that settle later are refunded): the one a
+    # refund gives back.
+    payment_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -118,6 +121,25 @@ class InstanceRow(Base):
             plan_id=self.plan_id,
             status=InstanceStatus(self.status),
         )
+
+
+class SandboxPaymentRow(Base):
+    """The sandbox provider's own ledger: what a real provider keeps on its side.
+
+    One row per payment id, written when the sandbox is first asked to charge it: that is its
+    one settlement; later charges of the same id only count in `charge_attempts`.
+    """
+
+    __tablename__ = "sandbox_payments"
+
+    payment_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    charge_attempts: Mapped[int] = mapped_column(Integer)
+    settled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refunded_minor: Mapped[int | None] = mapped_column(BigInteger)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebhookEventRow(Base):

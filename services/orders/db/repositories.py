@@ -119,12 +119,6 @@ class PaymentRepository:
         result = await self.session.execute(_PAYMENT_IN_PROGRESS, {"order_id": order_id})
         return result.scalars().first()
 
-    async def settled(self, order_id: str) -> PaymentRow | None:
-        query = select(PaymentRow).where(
-            PaymentRow.order_id == order_id, PaymentRow.status == PaymentStatus.settled.value
-        )
-        return (await self.session.execute(query)).scalars().first()
-
     async def latest(self, order_ids: Iterable[str]) -> dict[str, PaymentRow]:
         """The most recent payment of each order that has one."""
         ids = list(order_ids)

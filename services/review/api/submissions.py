@@ -78,7 +78,7 @@ async def create_submission(
 
     return await idempotent_response(
         idempotency,
-        principal=partner.sub,
+        caller=partner,
         key=idempotency_key,
         request=("POST", "/v1/submissions", body.model_dump(mode="json")),
         new_resource_id=new_id("sub"),

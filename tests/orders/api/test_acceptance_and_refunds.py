@@ -289,3 +289,24 @@ async def test_accept_and_refund_racing_have_exactly_one_winner(
         assert codes == [200, 409], (accepted.text, refunded.text)
         final = (await shop.get(addon["id"]))["status"]
         assert final == ("completed" if accepted.status_code == 200 else "refunded")
+
+
+async def test_a_customer_and_a_partner_with_the_same_id_never_share_an_idempotency_key(
+    catalog_driver: CatalogDriver, shop: OrdersDriver
+) -> None:
+    listing = await publish(catalog_driver)  # sold by the partner `acme`
+    bought = await shop.buy_instance(listing)
+    # A customer who is also called `acme`, and uses the partner's key for its own order.
+    placed = await shop.create(
+        new_order(listing.product_id, listing.plan_id), key="acme-42", customer=shop.partner
+    )
+
+    refunded = await shop.refund(bought["id"], 4900, key="acme-42")
+    placed_again = await shop.create(
+        new_order(listing.product_id, listing.plan_id), key="acme-42", customer=shop.partner
+    )
+
+    assert placed.status_code == 201, placed.text
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["status"] == "refunded"
+    assert placed_again.json() == placed.json()

@@ -2,6 +2,8 @@
 
 import httpx
 
+from services.orders.main import MIGRATIONS
+from shared.db import head_revision
 from shared.problems import PROBLEM_MEDIA_TYPE
 
 
@@ -58,4 +60,4 @@ async def test_ready_when_the_schema_is_at_head(orders: httpx.AsyncClient) -> No
     response = await orders.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["schema_revision"] == "0001"
+    assert response.json()["schema_revision"] == head_revision(MIGRATIONS)

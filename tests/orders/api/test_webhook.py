@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from services.orders.db.models import outbox
@@ -166,3 +168,62 @@ async def test_packs_being_paid_for_count_toward_the_maximum(
 
     assert_problem(refused, 409, "max_per_instance_exceeded")
     assert allowed.status_code == 201, allowed.text
+
+
+# What a header value may carry on the wire: tab, visible ASCII and obs-text bytes.
+HEADER_BYTES = st.sampled_from([9, *range(32, 127), *range(128, 256)])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.one_of(
+        st.lists(HEADER_BYTES, max_size=1200).map(bytes),
+        st.text(max_size=60)
+        .map(lambda text: text.encode())
+        .filter(lambda raw: all(byte in (9, *range(32, 256)) and byte != 127 for byte in raw)),
+        st.builds(
+            lambda sign, digit, length, mac: f"t={sign}{digit * length},v1={mac}".encode(),
+            st.sampled_from(["", "-", "+"]),
+            st.sampled_from("0123456789"),
+            st.integers(1, 1200),
+            st.from_regex(r"[0-9a-f]{0,70}", fullmatch=True),
+        ),
+    )
+)
+async def test_any_unsigned_market_signature_gets_401_never_a_500(
+    external: OrdersDriver, header: bytes
+) -> None:
+    response = await external.client.post(
+        "/v1/payments/webhook",
+        content=event("pay_doesnotexist"),
+        headers=[(b"Content-Type", b"application/json"), (b"Market-Signature", header)],
+    )
+
+    assert_problem(response, 401, "invalid_signature")
+
+
+async def test_a_huge_timestamp_gets_401(external: OrdersDriver) -> None:
+    response = await deliver(external, event("pay_1"), signature=f"t={'9' * 900},v1=00")
+
+    assert_problem(response, 401, "invalid_signature")
+
+
+async def test_a_refund_gives_back_the_payment_that_paid_the_order_not_another_settled_one(
+    catalog_driver: CatalogDriver, external: OrdersDriver, external_app: FastAPI
+) -> None:
+    listing = await publish(catalog_driver)
+    order = await external.placed(new_order(listing.product_id, listing.plan_id))
+    first = await pending_payment(external, order)
+    await deliver(external, event(first, "payment.failed", event_id="evt_1"))
+    second = await pending_payment(external, order)
+    await deliver(external, event(second, event_id="evt_2"))  # pays the order
+    await deliver(external, event(first, event_id="evt_3"))  # settles late: given back
+
+    refunded = await external.refund(order["id"], 1000)
+
+    assert refunded.status_code == 200, refunded.text
+    assert refunded.json()["payment"]["id"] == second
+    given_back = sorted((r["payment_id"], r["amount_minor"]) for r in await refunds(external_app))
+    assert given_back == sorted([(first, 4900), (second, 1000)])

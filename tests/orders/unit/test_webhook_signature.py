@@ -1,6 +1,10 @@
 """The webhook signature: HMAC-SHA256 over "<timestamp>.<raw body>", with a time window."""
 
+import time
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.orders.errors import InvalidSignatureError
 from services.orders.payments import verify_webhook_signature, webhook_signature
@@ -49,3 +53,39 @@ def test_a_stale_or_future_signature_is_refused() -> None:
     with pytest.raises(InvalidSignatureError):
         verify(webhook_signature(SECRET, NOW + 301, BODY))
     verify(webhook_signature(SECRET, NOW - 300, BODY))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"t={'9' * 900},v1=00",  # an int too large for a float (OverflowError)
+        f"t=-{'9' * 900},v1=00",
+        f"t={NOW}{'0' * 30},v1={'0' * 64}",
+        f"t=١٨٠٠٠٠٠٠٠٠,v1={'0' * 64}",  # digits, but not ASCII ones
+        f"t= {NOW},v1={'0' * 64}",
+        f"t=+{NOW},v1={'0' * 64}",
+        f"t={NOW}.5,v1={'0' * 64}",
+        f"t={NOW},v1={'g' * 64}",
+        f"t={NOW},v1=ÿ{'0' * 63}",
+        "t=\x00,v1=\x00",
+    ],
+)
+def test_crafted_timestamps_and_signatures_are_refused_not_crashed_on(header: str) -> None:
+    with pytest.raises(InvalidSignatureError):
+        verify(header, now=time.time())
+
+
+@given(st.text(max_size=300))
+def test_any_header_text_is_either_valid_or_refused(header: str) -> None:
+    try:
+        verify(header, now=time.time())
+    except InvalidSignatureError:
+        pass
+    else:
+        raise AssertionError(f"accepted a header nobody signed: {header!r}")
+
+
+@given(st.from_regex(r"t=-?[0-9]{1,400}(,v1=[0-9a-fA-F]{0,80}){0,3}", fullmatch=True))
+def test_numeric_looking_headers_are_refused_not_crashed_on(header: str) -> None:
+    with pytest.raises(InvalidSignatureError):
+        verify(header, now=time.time())
