@@ -72,7 +72,10 @@ def _token(args: argparse.Namespace) -> int:
     else:
         # A service token is signed with that service's own dev key, never the user issuer's.
         callees = _callees()
-        if args.to not in callees.get(args.sub, []):
+        to = callees.get(args.sub, [])
+        if args.to is None and len(to) == 1:
+            args.to = to[0]  # a caller with one callee needs no --to
+        if args.to not in to:
             pairs = ", ".join(f"--sub {c} --to {t}" for c, ts in callees.items() for t in ts)
             raise SystemExit(f"market token: a service token is one of: {pairs}")
         key = ensure_key_pair(dev_service_key_file(args.sub), dev_service_public_key_file(args.sub))

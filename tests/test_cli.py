@@ -80,12 +80,22 @@ def test_a_service_token_is_signed_with_that_services_own_key(
         verify(token, other)
 
 
+@pytest.mark.parametrize(("caller", "callee"), [("review", "catalog"), ("orders", "license")])
+def test_a_caller_with_one_callee_needs_no_to(
+    capsys: pytest.CaptureFixture[str], caller: str, callee: str
+) -> None:
+    run(capsys, "dev-setup")
+    token = run(capsys, "token", "--role", "service", "--sub", caller)
+
+    assert verify(token, callee) == Principal(sub=caller, role=Role.service)
+
+
 @pytest.mark.parametrize(
     "argv",
     [
         ["--sub", "acme", "--to", "license"],
         ["--sub", "orders", "--to", "catalog"],
-        ["--sub", "orders"],
+        ["--sub", "license"],
         ["--sub", "license", "--to", "catalog"],
     ],
 )
