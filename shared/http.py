@@ -5,17 +5,25 @@ service token, made for the called service (`aud`), and the current `X-Request-I
 comes back as `UpstreamProblem` with the upstream `code` for the caller to translate into its
 own error, and a service that can't be reached (connection refused, timeout, 5xx) as
 `UpstreamUnavailableError` (503).
+
+A client method says what it sends and what it gets back: `_get(path, Model)` and
+`_post(path, Model, body=...)` decode a 2xx answer into `Model` (a pydantic model), and
+`_post_no_content` is for calls whose answer the caller does not read. `call` stays the one
+place that speaks HTTP.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from pydantic import BaseModel
 
 from shared.auth import ServiceTokenSource
 from shared.observability import current_request_id
 from shared.problems import FieldError, ProblemError, ServiceUnavailableError
+
+T = TypeVar("T", bound=BaseModel)
 
 
 def create_http_client(timeout_seconds: float, *, max_connections: int = 100) -> httpx.AsyncClient:
@@ -151,3 +159,37 @@ class ServiceClient:
         if not response.content:
             return None
         return response.json()
+
+    async def _get(
+        self,
+        path: str,
+        model: type[T],
+        *,
+        params: dict[str, Any] | None = None,
+        authenticated: bool = True,
+    ) -> T:
+        """GET `path`; the answer decoded as `model`."""
+        data = await self.call("GET", path, params=params, authenticated=authenticated)
+        return model.model_validate(data)
+
+    async def _post(
+        self,
+        path: str,
+        model: type[T],
+        *,
+        body: BaseModel | dict[str, Any] | None = None,
+        authenticated: bool = True,
+    ) -> T:
+        """POST `body` (a model is sent as its JSON form) to `path`; the answer as `model`."""
+        data = await self.call("POST", path, json=_json(body), authenticated=authenticated)
+        return model.model_validate(data)
+
+    async def _post_no_content(
+        self, path: str, *, body: BaseModel | dict[str, Any] | None = None
+    ) -> None:
+        """POST `body` to `path` for its effect only: the answer, if any, is not read."""
+        await self.call("POST", path, json=_json(body))
+
+
+def _json(body: BaseModel | dict[str, Any] | None) -> Any:
+    return body.model_dump(mode="json") if isinstance(body, BaseModel) else body

@@ -7,6 +7,9 @@ The bodies of the internal calls (`FreezeRequest`, `UnlockRequest`) and the fiel
 services pass on (`Dimension`, `MAX_ENTITLEMENT`) are defined once, here: the catalog's API
 validates with them and callers build with them, so a caller can never send what the catalog
 would refuse.
+
+The problem codes a caller branches on (`UpstreamProblem.upstream_code`) are the constants
+below, so a caller compares with a name, never a string literal.
 """
 
 from datetime import datetime
@@ -19,7 +22,12 @@ from shared.http import ServiceClient, UpstreamProblem
 from shared.text import ObjectId, Subject
 
 __all__ = [
+    "DRAFT_INVALID",
+    "DRAFT_LOCKED",
     "MAX_ENTITLEMENT",
+    "PRODUCT_NOT_FOUND",
+    "REVISION_NOT_FOUND",
+    "REVISION_NOT_PUBLISHABLE",
     "AddonInfo",
     "CatalogClient",
     "Change",
@@ -32,6 +40,13 @@ __all__ = [
     "UnlockRequest",
     "UpstreamProblem",
 ]
+
+# Problem codes callers branch on: the catalog's errors (services/catalog/errors.py) answer them.
+PRODUCT_NOT_FOUND = "product_not_found"
+REVISION_NOT_FOUND = "revision_not_found"
+REVISION_NOT_PUBLISHABLE = "revision_not_publishable"
+DRAFT_LOCKED = "draft_locked"
+DRAFT_INVALID = "draft_invalid"
 
 
 class Wire(BaseModel):
@@ -153,39 +168,35 @@ class UnlockRequest(BaseModel):
 
 
 class CatalogClient(ServiceClient):
-    """Calls to the catalog. Refusals raise `UpstreamProblem` (branch on `upstream_code`:
-    `product_not_found`, `draft_locked`, `draft_invalid`, …); an unreachable catalog raises
-    `UpstreamUnavailableError`."""
+    """Calls to the catalog. Refusals raise `UpstreamProblem` (branch on `upstream_code`
+    against the constants above: `PRODUCT_NOT_FOUND`, `DRAFT_LOCKED`, `DRAFT_INVALID`, …); an
+    unreachable catalog raises `UpstreamUnavailableError`."""
 
     service = "catalog"
 
     async def get_live_product(self, product_id: str) -> LiveProduct:
         """The live revision of a product (`product_not_found` while none is live)."""
-        data = await self.call("GET", f"/v1/products/{product_id}", authenticated=False)
-        return LiveProduct.model_validate(data)
+        return await self._get(f"/v1/products/{product_id}", LiveProduct, authenticated=False)
 
     async def freeze(
         self, product_id: str, *, partner_id: str, submission_id: str
     ) -> FrozenRevision:
         """Freeze the draft into a revision for a submission (idempotent per submission)."""
-        data = await self.call(
-            "POST",
+        return await self._post(
             f"/v1/internal/products/{product_id}/freeze",
-            json=FreezeRequest(partner_id=partner_id, submission_id=submission_id).model_dump(),
+            FrozenRevision,
+            body=FreezeRequest(partner_id=partner_id, submission_id=submission_id),
         )
-        return FrozenRevision.model_validate(data)
 
     async def publish(self, product_id: str, revision: int) -> PublishedRevision:
         """Make a revision live (idempotent)."""
-        data = await self.call(
-            "POST", f"/v1/internal/products/{product_id}/revisions/{revision}/publish"
+        return await self._post(
+            f"/v1/internal/products/{product_id}/revisions/{revision}/publish", PublishedRevision
         )
-        return PublishedRevision.model_validate(data)
 
     async def unlock(self, product_id: str, submission_id: str) -> None:
         """Unlock the draft a submission holds (idempotent)."""
-        await self.call(
-            "POST",
+        await self._post_no_content(
             f"/v1/internal/products/{product_id}/unlock",
-            json=UnlockRequest(submission_id=submission_id).model_dump(),
+            body=UnlockRequest(submission_id=submission_id),
         )

@@ -1,45 +1,59 @@
-"""The license service's problems: each with its HTTP status and stable `code`."""
+"""The license service's problems: each with its HTTP status and stable `code`.
 
+The codes callers branch on are constants in `services/license/client.py`, defined there once.
+"""
+
+from services.license.client import (
+    ACCEPTANCE_DEADLINE_PASSED,
+    BASE_LICENSE_EXISTS,
+    BASE_LICENSE_MISSING,
+    BASE_LICENSE_REVOKED,
+    INSTANCE_MISMATCH,
+    INSTANCE_NOT_FOUND,
+    LICENSE_NOT_FOUND,
+    LICENSE_REVOKED,
+    ORDER_LICENSE_CONFLICT,
+)
 from shared.problems import ConflictError, NotFoundError, ValidationProblem
 
 
 class LicenseNotFoundError(NotFoundError):
-    code = "license_not_found"
+    code = LICENSE_NOT_FOUND
     title = "License not found"
 
 
 class InstanceNotFoundError(NotFoundError):
-    code = "instance_not_found"
+    code = INSTANCE_NOT_FOUND
     title = "Instance not found"
 
 
 class BaseLicenseMissingError(ConflictError):
-    code = "base_license_missing"
+    code = BASE_LICENSE_MISSING
     title = "The instance has no base license"
 
 
 class BaseLicenseRevokedError(ConflictError):
-    code = "base_license_revoked"
+    code = BASE_LICENSE_REVOKED
     title = "The instance's base license is revoked"
 
 
 class BaseLicenseExistsError(ConflictError):
-    code = "base_license_exists"
+    code = BASE_LICENSE_EXISTS
     title = "The instance already has a base license"
 
 
 class InstanceMismatchError(ConflictError):
-    code = "instance_mismatch"
+    code = INSTANCE_MISMATCH
     title = "The order does not match the instance's product, customer or partner"
 
 
 class OrderLicenseConflictError(ConflictError):
-    code = "order_license_conflict"
+    code = ORDER_LICENSE_CONFLICT
     title = "The order already has a license with other terms"
 
 
 class LicenseRevokedError(ConflictError):
-    code = "license_revoked"
+    code = LICENSE_REVOKED
     title = "The license is revoked"
 
 
@@ -54,7 +68,7 @@ class NotInAcceptanceError(ConflictError):
 
 
 class AcceptanceDeadlinePassedError(ConflictError):
-    code = "acceptance_deadline_passed"
+    code = ACCEPTANCE_DEADLINE_PASSED
     title = "The acceptance deadline has passed"
 
 

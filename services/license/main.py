@@ -7,6 +7,7 @@ an in-process catalog); without it the lifespan builds the process's one shared 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,9 +15,12 @@ from fastapi import FastAPI
 
 from services.catalog.client import CatalogClient
 from services.license.api import instances, internal, licenses, verification
+from services.license.api.deps import LicenseRuntime
 from services.license.db.heads import head_reader
+from services.license.db.uow import LicenseUnitOfWork
 from services.license.keyring import KeyRing
-from services.license.service import BundleCache, LicenseReads
+from services.license.reads import BundleCache, LicenseReads
+from services.license.service import LicenseService
 from services.license.settings import LicenseSettings
 from services.license.suggestions import LiveAddons
 from shared.app import create_service_app
@@ -24,6 +28,7 @@ from shared.auth import AccessTokenVerifier
 from shared.db import Database
 from shared.http import create_http_client
 from shared.observability import configure_logging
+from shared.uow import UnitsOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -51,28 +56,38 @@ def create_app(
         log.info(
             "license signing keys loaded", extra={"kids": ring.kids, "current": ring.current.kid}
         )
-        app.state.ring = ring
-        app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        app.state.heads = head_reader(app.state.db)
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        heads = head_reader(db)
         http = http_client or create_http_client(settings.http_timeout_seconds)
+        # `shared` reads these two for every service (readiness, access tokens).
+        app.state.db = db
         app.state.verifier = AccessTokenVerifier.from_settings(settings, "license", http)
         # License reads only the public catalog (live add-ons): it holds no service-token key.
         catalog = CatalogClient(http, settings.catalog_url, None)
-        app.state.addons = LiveAddons(catalog, ttl_seconds=settings.suggestions_ttl_seconds)
-        app.state.reads = LicenseReads(
-            app.state.db,
+        app.state.license = LicenseRuntime(
+            service=LicenseService(
+                UnitsOfWork(db, LicenseUnitOfWork),
+                ring=ring,
+                issuer=settings.issuer,
+                addons=LiveAddons(catalog, ttl_seconds=settings.suggestions_ttl_seconds),
+                revocations_ttl=timedelta(seconds=settings.revocations_ttl_seconds),
+            ),
+            reads=LicenseReads(
+                heads,
+                ring=ring,
+                issuer=settings.issuer,
+                bundles=BundleCache(settings.bundle_cache_size),
+            ),
             ring=ring,
-            issuer=settings.issuer,
-            bundles=BundleCache(settings.bundle_cache_size),
-            heads=app.state.heads,
+            heads=heads,
         )
         try:
             yield
         finally:
             if http_client is None:
                 await http.aclose()
-            await app.state.heads.close()
-            await app.state.db.dispose()
+            await heads.close()
+            await db.dispose()
 
     return create_service_app(
         name="license",

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from services.catalog.db.models import Base as CatalogBase
 from services.catalog.main import create_app as create_catalog_app
 from services.catalog.settings import CatalogSettings
+from services.license.api.deps import runtime
 from services.license.db.models import Base
 from services.license.keyring import KeyRing, create_signing_key
 from services.license.main import create_app
@@ -99,8 +100,7 @@ async def license_client(license_app: FastAPI) -> AsyncIterator[httpx.AsyncClien
 
 @pytest.fixture
 def ring(license_app: FastAPI) -> KeyRing:
-    ring: KeyRing = license_app.state.ring
-    return ring
+    return runtime(license_app).ring
 
 
 @pytest.fixture

@@ -1,37 +1,49 @@
-"""Dependencies of the license service's routes.
+"""Dependencies of the license service's routes, and the typed state they read.
+
+The lifespan (`services/license/main.py`) builds one `LicenseRuntime` and keeps it on
+`app.state.license`; routes reach it only through `runtime()`. (`app.state.db` and
+`app.state.verifier` are the ones `shared` reads for every service: readiness and auth.)
 
 They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
 its thread pool, a thread hand-off on every request.
 """
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
-from services.license.service import LicenseReads, LicenseService
+from services.license.db.heads import HeadReader
+from services.license.keyring import KeyRing
+from services.license.reads import LicenseReads
+from services.license.service import LicenseService
 from shared.auth import Principal, Role
-from shared.db import Database
 from shared.security import caller, require
 
 
-async def license_service(request: Request) -> AsyncIterator[LicenseService]:
-    db: Database = request.app.state.db
-    state = request.app.state
-    async with db.sessionmaker() as session:
-        yield LicenseService(
-            session,
-            ring=state.ring,
-            issuer=state.settings.issuer,
-            addons=state.addons,
-            revocations_ttl=timedelta(seconds=state.settings.revocations_ttl_seconds),
-        )
+@dataclass(frozen=True, slots=True)
+class LicenseRuntime:
+    """What the license process built at start: its use cases, hot reads, keys and heads."""
+
+    service: LicenseService
+    reads: LicenseReads
+    ring: KeyRing
+    heads: HeadReader
+
+
+def runtime(app: FastAPI) -> LicenseRuntime:
+    """The license app's runtime (built by its lifespan)."""
+    value = app.state.license
+    assert isinstance(value, LicenseRuntime), "the license lifespan has not run"
+    return value
+
+
+async def license_service(request: Request) -> LicenseService:
+    return runtime(request.app).service
 
 
 async def license_reads(request: Request) -> LicenseReads:
-    reads: LicenseReads = request.app.state.reads
-    return reads
+    return runtime(request.app).reads
 
 
 Licenses = Annotated[LicenseService, Depends(license_service)]

@@ -8,10 +8,12 @@ from services.license.api.deps import Licenses, Reader, Reads
 from services.license.api.schemas import (
     EntitlementView,
     LicenseView,
-    MetricUsage,
-    UsageList,
-    UsageRequest,
+    MetricUsageView,
+    UsageListView,
+    UsageReportRequest,
     UsageView,
+    entitlement_view,
+    license_view,
 )
 from services.license.errors import InstanceNotFoundError
 from shared.pagination import Page, PageRequest, build_page, page_request
@@ -41,7 +43,7 @@ async def list_instance_licenses(
 ) -> Page[LicenseView]:
     states = await licenses.list_for_instance(reader, instance_id, page)
     items, cursor = build_page(states, page, lambda s: (s.row.created_at, s.row.id))
-    return Page(items=[LicenseView.of(s) for s in items], next_cursor=cursor)
+    return Page(items=[license_view(s) for s in items], next_cursor=cursor)
 
 
 @router.get(
@@ -54,7 +56,7 @@ async def list_instance_licenses(
     responses=problem_responses(*READ_ERRORS),
 )
 async def get_entitlement(instance_id: InstanceId, reader: Reader, reads: Reads) -> EntitlementView:
-    return EntitlementView.of(await reads.entitlement(reader, instance_id))
+    return entitlement_view(await reads.entitlement(reader, instance_id))
 
 
 @router.post(
@@ -68,7 +70,7 @@ async def get_entitlement(instance_id: InstanceId, reader: Reader, reads: Reads)
     responses=problem_responses(*READ_ERRORS, ValidationProblem),
 )
 async def report_usage(
-    instance_id: InstanceId, body: UsageRequest, reporter: Partner, licenses: Licenses
+    instance_id: InstanceId, body: UsageReportRequest, reporter: Partner, licenses: Licenses
 ) -> UsageView:
     report = await licenses.report_usage(reporter, instance_id, body.metric, body.value)
     return UsageView.of(report)
@@ -83,6 +85,7 @@ async def report_usage(
     operation_id="listUsage",
     responses=problem_responses(*READ_ERRORS),
 )
-async def list_usage(instance_id: InstanceId, reader: Reader, licenses: Licenses) -> UsageList:
-    rows, entitlements = await licenses.list_usage(reader, instance_id)
-    return UsageList(instance_id=instance_id, items=[MetricUsage.of(r, entitlements) for r in rows])
+async def list_usage(instance_id: InstanceId, reader: Reader, licenses: Licenses) -> UsageListView:
+    usage = await licenses.list_usage(reader, instance_id)
+    items = [MetricUsageView.of(row, metric) for row, metric in usage]
+    return UsageListView(instance_id=instance_id, items=items)

@@ -10,8 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Response, status
 
 from services.license.api.deps import FromOrders, Licenses, Reads
-from services.license.api.schemas import AcceptRequest, EntitlementView, LicenseView, MintRequest
-from services.license.client import RevokeRequest
+from services.license.api.schemas import entitlement_view, license_view
+from services.license.client import (
+    AcceptRequest,
+    EntitlementView,
+    LicenseView,
+    MintRequest,
+    RevokeRequest,
+)
 from services.license.errors import (
     AcceptanceDeadlinePassedError,
     BaseLicenseExistsError,
@@ -60,10 +66,10 @@ InstanceId = Annotated[str, Path(pattern=ID_PATTERN, examples=["ins_7h2k9d4f1s6g
 async def mint_license(
     body: MintRequest, service: FromOrders, licenses: Licenses, response: Response
 ) -> LicenseView:
-    state, minted = await licenses.mint(body.mint(), service.sub)
+    state, minted = await licenses.mint(body, service.sub)
     if not minted:
         response.status_code = status.HTTP_200_OK
-    return LicenseView.of(state)
+    return license_view(state)
 
 
 @router.post(
@@ -98,7 +104,7 @@ async def accept_order_license(
     ] = None,
 ) -> LicenseView:
     accepted_at = body.accepted_at if body else None
-    return LicenseView.of(await licenses.accept(order_id, accepted_at, service.sub))
+    return license_view(await licenses.accept(order_id, accepted_at, service.sub))
 
 
 @router.post(
@@ -113,7 +119,7 @@ async def accept_order_license(
 async def revoke_order_license(
     order_id: OrderId, body: RevokeRequest, service: FromOrders, licenses: Licenses
 ) -> LicenseView:
-    return LicenseView.of(await licenses.revoke(order_id, body.reason, service.sub))
+    return license_view(await licenses.revoke(order_id, body.reason, service.sub))
 
 
 @router.get(
@@ -133,7 +139,7 @@ async def list_instance_licenses(
 ) -> Page[LicenseView]:
     states = await licenses.list_for_instance(service, instance_id, page)
     items, cursor = build_page(states, page, lambda s: (s.row.created_at, s.row.id))
-    return Page(items=[LicenseView.of(s) for s in items], next_cursor=cursor)
+    return Page(items=[license_view(s) for s in items], next_cursor=cursor)
 
 
 @router.get(
@@ -146,4 +152,4 @@ async def list_instance_licenses(
 async def get_entitlement(
     instance_id: InstanceId, service: FromOrders, reads: Reads
 ) -> EntitlementView:
-    return EntitlementView.of(await reads.entitlement(service, instance_id))
+    return entitlement_view(await reads.entitlement(service, instance_id))

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from services.license.api.deps import Licenses, Reader
-from services.license.api.schemas import ExtensionRequest, LicenseView
+from services.license.api.schemas import ExtensionRequest, LicenseView, license_view
 from services.license.errors import (
     ExtensionNotLaterError,
     ExtensionTooLongError,
@@ -31,7 +31,7 @@ LicenseId = Annotated[str, Path(pattern=ID_PATTERN, examples=["lic_q2w3e4r5t6y7u
     responses=problem_responses(*AUTH_ERRORS, LicenseNotFoundError),
 )
 async def get_license(license_id: LicenseId, reader: Reader, licenses: Licenses) -> LicenseView:
-    return LicenseView.of(await licenses.get(reader, license_id))
+    return license_view(await licenses.get(reader, license_id))
 
 
 @router.post(
@@ -57,4 +57,4 @@ async def extend_acceptance(
     license_id: LicenseId, body: ExtensionRequest, partner: Partner, licenses: Licenses
 ) -> LicenseView:
     state = await licenses.extend_acceptance(partner, license_id, body.until, body.reason)
-    return LicenseView.of(state)
+    return license_view(state)

@@ -3,7 +3,13 @@
 from fastapi import APIRouter, Response
 
 from services.license.api.deps import Licenses, Reads
-from services.license.api.schemas import JWK, JWKS, RevocationListView, VerifyRequest, VerifyResult
+from services.license.api.schemas import (
+    JwksView,
+    JwkView,
+    RevocationListView,
+    VerificationView,
+    VerifyRequest,
+)
 from shared.problems import ValidationProblem, problem_responses
 
 router = APIRouter(tags=["verification"])
@@ -19,9 +25,9 @@ JWKS_CACHE_CONTROL = "public, max-age=300"
     "Ed25519 keys with `kid`, `alg` EdDSA and `use` sig. Public.",
     operation_id="getJwks",
 )
-async def get_jwks(licenses: Licenses, response: Response) -> JWKS:
+async def get_jwks(licenses: Licenses, response: Response) -> JwksView:
     response.headers["Cache-Control"] = JWKS_CACHE_CONTROL
-    return JWKS(keys=[JWK.model_validate(k) for k in await licenses.jwks()])
+    return JwksView(keys=[JwkView.model_validate(k) for k in await licenses.jwks()])
 
 
 @router.post(
@@ -34,8 +40,8 @@ async def get_jwks(licenses: Licenses, response: Response) -> JWKS:
     operation_id="verifyToken",
     responses=problem_responses(ValidationProblem),
 )
-async def verify_token(body: VerifyRequest, reads: Reads) -> VerifyResult:
-    return VerifyResult.of(await reads.verify(body.token))
+async def verify_token(body: VerifyRequest, reads: Reads) -> VerificationView:
+    return VerificationView.of(await reads.verify(body.token))
 
 
 @router.get(

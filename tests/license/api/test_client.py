@@ -8,7 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.license.client import LicenseClient, UpstreamProblem
+from services.license.client import LicenseClient, LicenseView, MintRequest, UpstreamProblem
+from services.license.domain.model import Level
 from shared.auth import ServiceTokenSource
 from tests.conftest import TestKeys
 from tests.license.factories import ADDON, CUSTOMER, PARTNER, PLAN, PRODUCT, now
@@ -82,3 +83,29 @@ async def test_refusals_carry_the_upstream_code(client: LicenseClient) -> None:
 
     assert refused.value.upstream_status == 409
     assert refused.value.upstream_code == "base_license_missing"
+
+
+async def test_mint_takes_the_wire_contracts_request(client: LicenseClient) -> None:
+    start = now()
+    request = MintRequest(
+        order_id="ord_3",
+        instance_id="ins_client0000000000000003",
+        customer_id=CUSTOMER,
+        partner_id=PARTNER,
+        product_id=PRODUCT,
+        level=Level.base,
+        plan_id=PLAN,
+        entitlements={"devices": 100},
+        valid_from=start,
+        valid_until=start + timedelta(days=30),
+    )
+
+    minted = await client.mint(request)
+    # The keyword form orders used builds the same request (an add-on id passed with a base
+    # is dropped, as the old client did).
+    fields = request.model_dump() | {"addon_id": ADDON}
+    again = await client.mint(**fields)
+
+    assert isinstance(minted, LicenseView)
+    assert (minted.level, minted.plan_id, minted.mode) == ("base", PLAN, "subscription")
+    assert again == minted

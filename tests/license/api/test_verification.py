@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-import services.license.service
+import services.license.reads
 from services.license.keyring import KeyRing, create_signing_key, thumbprint
 from services.license.verifier import Code, OfflineVerifier
 from shared.auth import Role
@@ -195,6 +195,6 @@ async def test_a_verified_token_still_expires(
     assert (await lic.verify(base["token"]))["code"] == "VALID"
     after_its_end = datetime.fromisoformat(base["valid_until"]) + timedelta(seconds=1)
 
-    monkeypatch.setattr(services.license.service, "utcnow", lambda: after_its_end)
+    monkeypatch.setattr(services.license.reads, "utcnow", lambda: after_its_end)
 
     assert (await lic.verify(base["token"]))["code"] == "EXPIRED"

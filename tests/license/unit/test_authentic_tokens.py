@@ -6,7 +6,7 @@ import pytest
 
 from services.license.domain.tokens import license_claims
 from services.license.keyring import KeyRing, create_signing_key
-from services.license.service import AuthenticTokens
+from services.license.reads import AuthenticTokens
 from services.license.verifier import (
     LICENSE_TOKEN_TYPE,
     Code,
