@@ -6,9 +6,8 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, sta
 from fastapi.responses import JSONResponse
 
 from services.orders.api.deps import Idempotency, Orders, PayIdempotency, Reader
+from services.orders.api.examples import CREATE_EXAMPLES, REFUND_EXAMPLES
 from services.orders.api.schemas import (
-    CREATE_EXAMPLES,
-    REFUND_EXAMPLES,
     OrderCreate,
     OrderQuoteView,
     OrderView,

@@ -28,51 +28,6 @@ from services.orders.domain.model import (
 from services.orders.service import InstanceState, OrderRequest, OrderState, Quote
 from shared.text import LABEL, ObjectId
 
-# A refund's reason becomes the reason of the license's revocation: the license client's own
-# `Reason`, so a refund orders accepts is one license accepts to revoke.
-
-PRODUCT = "prd_x3nq4c5o2b7lzj6v8d1ke9fa"
-PLAN = "pln_4d6f8h0j2l4n6p8r0t2v4x6z"
-INSTANCE = "ins_7h2k9d4f1s6g3j8l5q0w2e4r"
-ADDON = "add_5t7y9u1i3o5p7a9s1d3f5g7h"
-
-CREATE_EXAMPLES = {
-    "new": {
-        "summary": "A new instance on a plan, billed monthly",
-        "value": {
-            "type": "new",
-            "product_id": PRODUCT,
-            "plan_id": PLAN,
-            "cycle": {"unit": "month", "count": 1},
-        },
-    },
-    "addon": {
-        "summary": "Two packs of an add-on for an instance",
-        "value": {
-            "type": "addon",
-            "instance_id": INSTANCE,
-            "addon_id": ADDON,
-            "cycle": {"unit": "month", "count": 1},
-            "quantity": 2,
-        },
-    },
-    "one_time": {
-        "summary": "A one-time purchase: no cycle",
-        "value": {"type": "new", "product_id": PRODUCT, "plan_id": PLAN},
-    },
-}
-
-REFUND_EXAMPLES = {
-    "full": {
-        "summary": "A full refund",
-        "value": {"amount_minor": 4900, "reason": "The customer's fleet can't use OTA yet."},
-    },
-    "partial": {
-        "summary": "A partial refund",
-        "value": {"amount_minor": 1000, "reason": "Goodwill for a late start."},
-    },
-}
-
 
 class StrictBody(BaseModel):
     """A request body: unknown fields are refused, not ignored."""
@@ -139,6 +94,8 @@ OrderCreate = Annotated[NewOrderCreate | AddonOrderCreate, Field(discriminator="
 
 class RefundRequest(StrictBody):
     amount_minor: int = Field(ge=1, le=10**12, description="At most what was paid.")
+    # It becomes the reason of the license's revocation: the license client's own `Reason`,
+    # so a refund orders accepts is one license accepts to revoke.
     reason: Reason
 
 
