@@ -16,7 +16,9 @@ from fastapi import FastAPI
 from services.catalog.client import CatalogClient
 from services.license.client import LicenseClient
 from services.orders.api import instances, orders, payments
+from services.orders.api.deps import OrdersRuntime
 from services.orders.db.models import idempotency_records, outbox
+from services.orders.db.uow import OrdersUnitOfWork
 from services.orders.payments import PaymentProvider, provider_named
 from services.orders.service import ACCEPT, FULFIL, REFUND, RESUME, REVOKE, OrderService
 from services.orders.settings import OrdersSettings
@@ -27,6 +29,7 @@ from shared.http import create_http_client
 from shared.idempotency import IdempotencyStore
 from shared.observability import configure_logging
 from shared.outbox import Handler, Outbox
+from shared.uow import UnitsOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PAY_WAIT_MARGIN_SECONDS = 2.0
@@ -72,8 +75,7 @@ def create_app(
             metrics=app.state.metrics,
         )
         service = OrderService(
-            db.sessionmaker,
-            db.read_sessionmaker,
+            UnitsOfWork(db, OrdersUnitOfWork, relay),
             CatalogClient(http, settings.catalog_url, tokens),
             LicenseClient(http, settings.license_url, tokens),
             relay,
@@ -89,19 +91,23 @@ def create_app(
                 RESUME: service.resume_payment,
             }
         )
+        # What shared.app reads (health, metrics, authentication) stays where it looks.
         app.state.db = db
         app.state.verifier = AccessTokenVerifier.from_settings(settings, "orders", http)
-        app.state.orders = service
         app.state.outbox = relay
-        app.state.idempotency = IdempotencyStore(idempotency_records, db.sessionmaker)
-        # Pay can be finished by a retry that takes over its key: a short lease, and a wait
-        # that outlasts it, so a retry after a crash gets its answer, not a 409.
-        app.state.pay_idempotency = IdempotencyStore(
-            idempotency_records,
-            db.sessionmaker,
-            lease_seconds=settings.pay_lease_seconds,
-            wait_seconds=settings.pay_lease_seconds + PAY_WAIT_MARGIN_SECONDS,
-        )
+        OrdersRuntime(
+            settings=settings,
+            orders=service,
+            idempotency=IdempotencyStore(idempotency_records, db.sessionmaker),
+            # Pay can be finished by a retry that takes over its key: a short lease, and a
+            # wait that outlasts it, so a retry after a crash gets its answer, not a 409.
+            pay_idempotency=IdempotencyStore(
+                idempotency_records,
+                db.sessionmaker,
+                lease_seconds=settings.pay_lease_seconds,
+                wait_seconds=settings.pay_lease_seconds + PAY_WAIT_MARGIN_SECONDS,
+            ),
+        ).install(app)
         relay.start()
         try:
             yield

@@ -208,20 +208,20 @@ async def test_the_story_through_generated_clients(
         quote = await orders.api("orders.create_order").asyncio(
             client=customer, body=new_order, dry_run=True
         )
-        assert isinstance(quote, om.OrderQuote)
+        assert isinstance(quote, om.OrderQuoteView)
         assert quote.amount.amount_minor == 4900
         order = await orders.api("orders.create_order").asyncio(
             client=customer, body=new_order, idempotency_key="generated-client-1"
         )
-        assert isinstance(order, om.Order)
+        assert isinstance(order, om.OrderView)
         assert order.status is om.OrderStatus.PENDING_PAYMENT
         paid = await orders.api("orders.pay_order").asyncio(order.id, client=customer)
-        assert isinstance(paid, om.Order)
+        assert isinstance(paid, om.OrderView)
         assert paid.status is om.OrderStatus.FULFILLED
         instance = await orders.api("instances.get_instance").asyncio(
             paid.instance_id, client=customer
         )
-        assert isinstance(instance, om.Instance)
+        assert isinstance(instance, om.InstanceView)
         assert instance.entitlement["devices"] == 100
 
     # The installed application reads its entitlement from the license service.

@@ -103,3 +103,46 @@ INSTANCE: dict[str, Any] = {
 }
 
 WEBHOOK_RECEIPT: dict[str, Any] = {"event_id": "evt_1QxYz2345", "status": "processed"}
+
+# Request bodies: the ways to place an order, and to refund one.
+PRODUCT_ID = "prd_x3nq4c5o2b7lzj6v8d1ke9fa"
+PLAN_ID = "pln_4d6f8h0j2l4n6p8r0t2v4x6z"
+INSTANCE_ID = "ins_7h2k9d4f1s6g3j8l5q0w2e4r"
+ADDON_ID = "add_5t7y9u1i3o5p7a9s1d3f5g7h"
+
+CREATE_EXAMPLES = {
+    "new": {
+        "summary": "A new instance on a plan, billed monthly",
+        "value": {
+            "type": "new",
+            "product_id": PRODUCT_ID,
+            "plan_id": PLAN_ID,
+            "cycle": {"unit": "month", "count": 1},
+        },
+    },
+    "addon": {
+        "summary": "Two packs of an add-on for an instance",
+        "value": {
+            "type": "addon",
+            "instance_id": INSTANCE_ID,
+            "addon_id": ADDON_ID,
+            "cycle": {"unit": "month", "count": 1},
+            "quantity": 2,
+        },
+    },
+    "one_time": {
+        "summary": "A one-time purchase: no cycle",
+        "value": {"type": "new", "product_id": PRODUCT_ID, "plan_id": PLAN_ID},
+    },
+}
+
+REFUND_EXAMPLES = {
+    "full": {
+        "summary": "A full refund",
+        "value": {"amount_minor": 4900, "reason": "The customer's fleet can't use OTA yet."},
+    },
+    "partial": {
+        "summary": "A partial refund",
+        "value": {"amount_minor": 1000, "reason": "Goodwill for a late start."},
+    },
+}

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from services.orders.api.deps import Orders, Reader
-from services.orders.api.schemas import Instance
+from services.orders.api.schemas import InstanceView
 from services.orders.errors import InstanceNotFoundError
 from shared.pagination import Page, PageRequest, page_request
 from shared.problems import InvalidCursorError, ValidationProblem, problem_responses
@@ -31,9 +31,9 @@ LICENSES_NOTE = (
 )
 async def list_instances(
     reader: Reader, orders: Orders, page: Annotated[PageRequest, Depends(page_request)]
-) -> Page[Instance]:
+) -> Page[InstanceView]:
     states, cursor = await orders.search_instances(reader, page)
-    return Page(items=[Instance.of(s) for s in states], next_cursor=cursor)
+    return Page(items=[InstanceView.of(s) for s in states], next_cursor=cursor)
 
 
 @router.get(
@@ -43,5 +43,5 @@ async def list_instances(
     operation_id="getInstance",
     responses=problem_responses(*AUTH_ERRORS, InstanceNotFoundError),
 )
-async def get_instance(instance_id: InstanceId, reader: Reader, orders: Orders) -> Instance:
-    return Instance.of(await orders.get_instance(reader, instance_id))
+async def get_instance(instance_id: InstanceId, reader: Reader, orders: Orders) -> InstanceView:
+    return InstanceView.of(await orders.get_instance(reader, instance_id))

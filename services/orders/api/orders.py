@@ -6,12 +6,11 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response, sta
 from fastapi.responses import JSONResponse
 
 from services.orders.api.deps import Idempotency, Orders, PayIdempotency, Reader
+from services.orders.api.examples import CREATE_EXAMPLES, REFUND_EXAMPLES
 from services.orders.api.schemas import (
-    CREATE_EXAMPLES,
-    REFUND_EXAMPLES,
-    Order,
     OrderCreate,
-    OrderQuote,
+    OrderQuoteView,
+    OrderView,
     RefundRequest,
 )
 from services.orders.domain.model import OrderStatus, OrderType
@@ -84,7 +83,7 @@ PURCHASE_ERRORS = (
 )
 
 
-def _pay_status(order: Order) -> int:
+def _pay_status(order: OrderView) -> int:
     done = order.status not in (OrderStatus.pending_payment, OrderStatus.paid)
     return status.HTTP_200_OK if done else status.HTTP_202_ACCEPTED
 
@@ -100,9 +99,9 @@ def _pay_status(order: Order) -> int:
     "would mint and the instance's entitlement before and after; nothing is stored. Send an "
     "`Idempotency-Key` to retry safely: concurrent duplicates make one order.",
     operation_id="createOrder",
-    response_model=Order,
+    response_model=OrderView,
     responses={
-        200: {"model": OrderQuote, "description": "Dry run: the price and license impact."},
+        200: {"model": OrderQuoteView, "description": "Dry run: the price and license impact."},
         **problem_responses(
             *AUTH_ERRORS,
             ValidationProblem,
@@ -126,7 +125,7 @@ async def create_order(
     request = body.request()
     if dry_run:
         quote = await orders.quote(customer, request)
-        return JSONResponse(OrderQuote.of(quote).model_dump(mode="json"))
+        return JSONResponse(OrderQuoteView.of(quote).model_dump(mode="json"))
 
     return await idempotent_call(
         idempotency,
@@ -135,7 +134,7 @@ async def create_order(
         request=("POST", "/v1/orders", body.model_dump(mode="json")),
         new_resource_id=new_id("ord"),
         status_code=status.HTTP_201_CREATED,
-        render=Order.of,
+        render=OrderView.of,
         work=lambda attempt: orders.place(customer, request, attempt),
     )
 
@@ -155,10 +154,10 @@ async def list_orders(
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     type_: Annotated[OrderType | None, Query(alias="type")] = None,
     instance_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> Page[Order]:
+) -> Page[OrderView]:
     states = await orders.search(reader, page, status=status_, type=type_, instance_id=instance_id)
     items, cursor = build_page(states, page, lambda s: (s.order.created_at, s.order.id))
-    return Page(items=[Order.of(s) for s in items], next_cursor=cursor)
+    return Page(items=[OrderView.of(s) for s in items], next_cursor=cursor)
 
 
 @router.get(
@@ -169,8 +168,8 @@ async def list_orders(
     operation_id="getOrder",
     responses=problem_responses(*AUTH_ERRORS, OrderNotFoundError),
 )
-async def get_order(order_id: OrderId, reader: Reader, orders: Orders) -> Order:
-    return Order.of(await orders.get(reader, order_id))
+async def get_order(order_id: OrderId, reader: Reader, orders: Orders) -> OrderView:
+    return OrderView.of(await orders.get(reader, order_id))
 
 
 @router.post(
@@ -189,9 +188,9 @@ async def get_order(order_id: OrderId, reader: Reader, orders: Orders) -> Order:
     "the order, also when the outbox finished the payment meanwhile (it may wait a few "
     "seconds, `ORDERS_PAY_LEASE_SECONDS`, for an interrupted first attempt's claim).",
     operation_id="payOrder",
-    response_model=Order,
+    response_model=OrderView,
     responses={
-        202: {"model": Order, "description": "Paid (or being paid); fulfilment follows."},
+        202: {"model": OrderView, "description": "Paid (or being paid); fulfilment follows."},
         **problem_responses(
             *AUTH_ERRORS,
             OrderNotFoundError,
@@ -219,7 +218,7 @@ async def pay_order(
         request=("POST", f"/v1/orders/{order_id}/pay", None),
         new_resource_id=new_id("pay"),
         status_code=_pay_status,
-        render=Order.of,
+        render=OrderView.of,
         work=lambda attempt: orders.pay(customer, order_id, attempt),
     )
 
@@ -234,8 +233,8 @@ async def pay_order(
         *AUTH_ERRORS, OrderNotFoundError, OrderNotCancellableError, PaymentInProgressError
     ),
 )
-async def cancel_order(order_id: OrderId, customer: Customer, orders: Orders) -> Order:
-    return Order.of(await orders.cancel(customer, order_id))
+async def cancel_order(order_id: OrderId, customer: Customer, orders: Orders) -> OrderView:
+    return OrderView.of(await orders.cancel(customer, order_id))
 
 
 @router.post(
@@ -256,8 +255,8 @@ async def cancel_order(order_id: OrderId, customer: Customer, orders: Orders) ->
         UpstreamUnavailableError,
     ),
 )
-async def accept_order(order_id: OrderId, customer: Customer, orders: Orders) -> Order:
-    return Order.of(await orders.accept(customer, order_id))
+async def accept_order(order_id: OrderId, customer: Customer, orders: Orders) -> OrderView:
+    return OrderView.of(await orders.accept(customer, order_id))
 
 
 @router.post(
@@ -268,7 +267,7 @@ async def accept_order(order_id: OrderId, customer: Customer, orders: Orders) ->
     "its instance and revokes the instance's add-on licenses. Send an `Idempotency-Key` to "
     "retry safely.",
     operation_id="refundOrder",
-    response_model=Order,
+    response_model=OrderView,
     responses=problem_responses(
         *AUTH_ERRORS,
         OrderNotFoundError,
@@ -287,8 +286,8 @@ async def refund_order(
     idempotency: Idempotency,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    async def work(_resource_id: str) -> Order:
-        return Order.of(await orders.refund(partner, order_id, body.amount_minor, body.reason))
+    async def work(_resource_id: str) -> OrderView:
+        return OrderView.of(await orders.refund(partner, order_id, body.amount_minor, body.reason))
 
     return await idempotent_response(
         idempotency,

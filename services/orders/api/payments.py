@@ -6,11 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from pydantic import ValidationError
 
-from services.orders.api.deps import Orders
-from services.orders.api.schemas import WebhookEvent, WebhookReceipt
+from services.orders.api.deps import Orders, Runtime
+from services.orders.api.schemas import WebhookEvent, WebhookReceiptView
 from services.orders.errors import InvalidSignatureError, PaymentNotFoundError
 from services.orders.payments import SIGNATURE_HEADER, verify_webhook_signature
-from services.orders.settings import OrdersSettings
 from shared.problems import FieldError, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
@@ -53,6 +52,7 @@ router = APIRouter(prefix="/v1/payments", tags=["payments"])
 async def receive_webhook(
     request: Request,
     orders: Orders,
+    runtime: Runtime,
     signature: Annotated[
         str | None,
         Header(
@@ -60,8 +60,8 @@ async def receive_webhook(
             description='`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.',
         ),
     ] = None,
-) -> WebhookReceipt:
-    settings: OrdersSettings = request.app.state.settings
+) -> WebhookReceiptView:
+    settings = runtime.settings
     body = await request.body()
     verify_webhook_signature(
         settings.webhook_secret.get_secret_value(),
@@ -83,4 +83,6 @@ async def receive_webhook(
         ]
         raise ValidationProblem("The event does not match the schema.", errors=errors) from None
     processed = await orders.handle_webhook(event.event_id, event.type, event.payment_id)
-    return WebhookReceipt(event_id=event.event_id, status="processed" if processed else "duplicate")
+    return WebhookReceiptView(
+        event_id=event.event_id, status="processed" if processed else "duplicate"
+    )

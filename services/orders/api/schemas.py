@@ -1,11 +1,17 @@
-"""Request and response bodies of the orders API (distinct from the tables and the domain)."""
+"""Request and response bodies of the orders API (distinct from the tables and the domain).
+
+Names follow one rule: a body that creates is `<Noun>Create`, any other action's body is
+`<Action>Request`, a response is `<Noun>View`; `StrictBody` is their strict base. The
+provider's `WebhookEvent` keeps the name of what it is: the provider's event, not an action
+of ours.
+"""
 
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.license.client import MAX_QUANTITY, Reason
+from services.license.client import MAX_QUANTITY, License, Reason
 from services.orders.api import examples
 from services.orders.db.models import InstanceRow, OrderRow, PaymentRow
 from services.orders.domain.model import (
@@ -19,71 +25,22 @@ from services.orders.domain.model import (
     OrderType,
     PaymentStatus,
 )
-from services.orders.service import (
-    InstanceState,
-    LicenseSummary,
-    OrderRequest,
-    OrderState,
-    Quote,
-)
+from services.orders.service import InstanceState, OrderRequest, OrderState, Quote
 from shared.text import LABEL, ObjectId
 
-# A refund's reason becomes the reason of the license's revocation: the license client's own
-# `Reason`, so a refund orders accepts is one license accepts to revoke.
 
-PRODUCT = "prd_x3nq4c5o2b7lzj6v8d1ke9fa"
-PLAN = "pln_4d6f8h0j2l4n6p8r0t2v4x6z"
-INSTANCE = "ins_7h2k9d4f1s6g3j8l5q0w2e4r"
-ADDON = "add_5t7y9u1i3o5p7a9s1d3f5g7h"
+class StrictBody(BaseModel):
+    """A request body: unknown fields are refused, not ignored."""
 
-CREATE_EXAMPLES = {
-    "new": {
-        "summary": "A new instance on a plan, billed monthly",
-        "value": {
-            "type": "new",
-            "product_id": PRODUCT,
-            "plan_id": PLAN,
-            "cycle": {"unit": "month", "count": 1},
-        },
-    },
-    "addon": {
-        "summary": "Two packs of an add-on for an instance",
-        "value": {
-            "type": "addon",
-            "instance_id": INSTANCE,
-            "addon_id": ADDON,
-            "cycle": {"unit": "month", "count": 1},
-            "quantity": 2,
-        },
-    },
-    "one_time": {
-        "summary": "A one-time purchase: no cycle",
-        "value": {"type": "new", "product_id": PRODUCT, "plan_id": PLAN},
-    },
-}
-
-REFUND_EXAMPLES = {
-    "full": {
-        "summary": "A full refund",
-        "value": {"amount_minor": 4900, "reason": "The customer's fleet can't use OTA yet."},
-    },
-    "partial": {
-        "summary": "A partial refund",
-        "value": {"amount_minor": 1000, "reason": "Goodwill for a late start."},
-    },
-}
-
-
-class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CycleBody(Request):
+class CycleBody(StrictBody):
     unit: CycleUnit
     count: int = Field(ge=1, le=36)
 
 
-class NewOrderCreate(Request):
+class NewOrderCreate(StrictBody):
     """A new application instance on a plan of a live product."""
 
     type: Literal["new"]
@@ -106,7 +63,7 @@ class NewOrderCreate(Request):
         )
 
 
-class AddonOrderCreate(Request):
+class AddonOrderCreate(StrictBody):
     """Packs of an add-on for one of the customer's instances."""
 
     type: Literal["addon"]
@@ -135,8 +92,10 @@ class AddonOrderCreate(Request):
 OrderCreate = Annotated[NewOrderCreate | AddonOrderCreate, Field(discriminator="type")]
 
 
-class RefundRequest(Request):
+class RefundRequest(StrictBody):
     amount_minor: int = Field(ge=1, le=10**12, description="At most what was paid.")
+    # It becomes the reason of the license's revocation: the license client's own `Reason`,
+    # so a refund orders accepts is one license accepts to revoke.
     reason: Reason
 
 
@@ -176,7 +135,7 @@ class PaymentView(BaseModel):
         return cls(
             id=row.id,
             provider=row.provider,
-            status=PaymentStatus(row.status),
+            status=row.status,
             amount=MoneyView(amount_minor=row.amount_minor, currency=row.currency),
             created_at=row.created_at,
             settled_at=row.settled_at,
@@ -190,7 +149,7 @@ class RefundView(BaseModel):
     refunded_at: datetime
 
 
-class Order(BaseModel):
+class OrderView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER]})
 
     id: str
@@ -227,7 +186,7 @@ class Order(BaseModel):
     refunded_at: datetime | None
 
     @classmethod
-    def of(cls, state: OrderState) -> "Order":
+    def of(cls, state: OrderState) -> "OrderView":
         row: OrderRow = state.order
         refund = None
         if row.refunded_at is not None and row.refund_amount_minor is not None:
@@ -238,8 +197,8 @@ class Order(BaseModel):
             )
         return cls(
             id=row.id,
-            type=OrderType(row.type),
-            status=OrderStatus(row.status),
+            type=row.type,
+            status=row.status,
             customer_id=row.customer_id,
             partner_id=row.partner_id,
             product_id=row.product_id,
@@ -277,7 +236,7 @@ class LicensePreviewView(BaseModel):
     acceptance_deadline: datetime | None
 
 
-class OrderQuote(BaseModel):
+class OrderQuoteView(BaseModel):
     """A dry run: what the order would cost and grant. Nothing is stored."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER_QUOTE]})
@@ -301,7 +260,7 @@ class OrderQuote(BaseModel):
     )
 
     @classmethod
-    def of(cls, quote: Quote) -> "OrderQuote":
+    def of(cls, quote: Quote) -> "OrderQuoteView":
         purchase, preview = quote.purchase, quote.license
         return cls(
             type=purchase.type,
@@ -328,7 +287,9 @@ class OrderQuote(BaseModel):
         )
 
 
-class LicenseSummaryView(BaseModel):
+class InstanceLicenseView(BaseModel):
+    """One license of an instance: the part of license's own `License` an instance shows."""
+
     id: str
     order_id: str
     level: str
@@ -345,11 +306,11 @@ class LicenseSummaryView(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, summary: LicenseSummary) -> "LicenseSummaryView":
-        return cls.model_validate(summary, from_attributes=True)
+    def of(cls, license: License) -> "InstanceLicenseView":
+        return cls.model_validate(license, from_attributes=True)
 
 
-class Instance(BaseModel):
+class InstanceView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.INSTANCE]})
 
     id: str
@@ -361,7 +322,7 @@ class Instance(BaseModel):
     status: InstanceStatus
     created_at: datetime
     ended_at: datetime | None
-    licenses: list[LicenseSummaryView] = Field(
+    licenses: list[InstanceLicenseView] = Field(
         description="Every license of the instance, the base first (empty if unavailable)."
     )
     entitlement: dict[str, int] | None = Field(
@@ -373,7 +334,7 @@ class Instance(BaseModel):
     )
 
     @classmethod
-    def of(cls, state: InstanceState) -> "Instance":
+    def of(cls, state: InstanceState) -> "InstanceView":
         row: InstanceRow = state.instance
         return cls(
             id=row.id,
@@ -382,10 +343,10 @@ class Instance(BaseModel):
             product_id=row.product_id,
             plan_id=row.plan_id,
             base_order_id=row.base_order_id,
-            status=InstanceStatus(row.status),
+            status=row.status,
             created_at=row.created_at,
             ended_at=row.ended_at,
-            licenses=[LicenseSummaryView.of(s) for s in state.licenses],
+            licenses=[InstanceLicenseView.of(lic) for lic in state.licenses],
             entitlement=state.entitlement,
             licenses_available=state.licenses_available,
         )
@@ -412,7 +373,7 @@ class WebhookEvent(BaseModel):
     payment_id: ObjectId
 
 
-class WebhookReceipt(BaseModel):
+class WebhookReceiptView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.WEBHOOK_RECEIPT]})
 
     event_id: str

@@ -2,11 +2,21 @@
 idempotency keys, and the sandbox payment provider's ledger."""
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.orders.domain.model import Cycle, CycleUnit, InstanceFacts, InstanceStatus, Money
+from services.orders.domain.model import (
+    Cycle,
+    CycleUnit,
+    InstanceFacts,
+    InstanceStatus,
+    Money,
+    OrderStatus,
+    OrderType,
+    PaymentStatus,
+)
 from shared.db import JSONDocument, UTCDateTime, new_metadata
 from shared.idempotency import idempotency_table
 from shared.outbox import outbox_table
@@ -14,6 +24,19 @@ from shared.outbox import outbox_table
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+def _stored_as_text(enum: type[StrEnum], length: int) -> Enum:
+    """A `StrEnum` column kept as its values in a plain VARCHAR of `length`: no database enum
+    type and no CHECK constraint, so the schema is the one the migrations built for strings,
+    while the code reads and writes the enum."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class OrderRow(Base):
@@ -31,7 +54,7 @@ class OrderRow(Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    type: Mapped[str] = mapped_column(String(10))
+    type: Mapped[OrderType] = mapped_column(_stored_as_text(OrderType, 10))
     customer_id: Mapped[str] = mapped_column(String(200))
     partner_id: Mapped[str] = mapped_column(String(200))
     product_id: Mapped[str] = mapped_column(String(64))
@@ -39,7 +62,7 @@ class OrderRow(Base):
     plan_id: Mapped[str | None] = mapped_column(String(64))
     addon_id: Mapped[str | None] = mapped_column(String(64))
     instance_id: Mapped[str] = mapped_column(String(40))
-    cycle_unit: Mapped[str | None] = mapped_column(String(10))
+    cycle_unit: Mapped[CycleUnit | None] = mapped_column(_stored_as_text(CycleUnit, 10))
     cycle_count: Mapped[int | None] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -48,7 +71,7 @@ class OrderRow(Base):
     requires_acceptance: Mapped[bool] = mapped_column(Boolean)
     acceptance_days: Mapped[int] = mapped_column(Integer)
     max_per_instance: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[OrderStatus] = mapped_column(_stored_as_text(OrderStatus, 20), index=True)
     license_id: Mapped[str | None] = mapped_column(String(64))
     # The payment that paid the order (others that settle later are refunded): the one a
     # refund gives back.
@@ -68,7 +91,7 @@ class OrderRow(Base):
     def cycle(self) -> Cycle | None:
         if self.cycle_unit is None or self.cycle_count is None:
             return None
-        return Cycle(CycleUnit(self.cycle_unit), self.cycle_count)
+        return Cycle(self.cycle_unit, self.cycle_count)
 
     @property
     def amount(self) -> Money:
@@ -87,7 +110,7 @@ class PaymentRow(Base):
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[PaymentStatus] = mapped_column(_stored_as_text(PaymentStatus, 20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -109,7 +132,7 @@ class InstanceRow(Base):
     product_id: Mapped[str] = mapped_column(String(64))
     plan_id: Mapped[str] = mapped_column(String(64))
     base_order_id: Mapped[str] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[InstanceStatus] = mapped_column(_stored_as_text(InstanceStatus, 10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -119,7 +142,7 @@ class InstanceRow(Base):
             customer_id=self.customer_id,
             product_id=self.product_id,
             plan_id=self.plan_id,
-            status=InstanceStatus(self.status),
+            status=self.status,
         )
 
 

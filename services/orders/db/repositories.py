@@ -18,7 +18,7 @@ _PAYMENT = select(PaymentRow).where(PaymentRow.id == bindparam("payment_id"))
 _PAYMENT_LOCKED = _PAYMENT.with_for_update()
 _PAYMENT_IN_PROGRESS = select(PaymentRow).where(
     PaymentRow.order_id == bindparam("order_id"),
-    PaymentRow.status == PaymentStatus.initiated.value,
+    PaymentRow.status == PaymentStatus.initiated,
 )
 _INSTANCE = select(InstanceRow).where(InstanceRow.id == bindparam("instance_id"))
 _INSTANCE_LOCKED = _INSTANCE.with_for_update()
@@ -27,12 +27,12 @@ _PACKS_HELD = select(func.coalesce(func.sum(OrderRow.quantity), 0)).where(
     OrderRow.addon_id == bindparam("addon_id"),
     OrderRow.id != bindparam("excluding"),
     or_(
-        *(OrderRow.status == s.value for s in sorted(HOLDING)),
+        *(OrderRow.status == s for s in sorted(HOLDING)),
         and_(
-            OrderRow.status == OrderStatus.pending_payment.value,
+            OrderRow.status == OrderStatus.pending_payment,
             exists().where(
                 PaymentRow.order_id == OrderRow.id,
-                PaymentRow.status == PaymentStatus.initiated.value,
+                PaymentRow.status == PaymentStatus.initiated,
             ),
         ),
     ),
@@ -40,6 +40,8 @@ _PACKS_HELD = select(func.coalesce(func.sum(OrderRow.quantity), 0)).where(
 
 
 class OrderRepository:
+    """Orders: by id (optionally locked), the packs an instance holds, and searches."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -66,8 +68,8 @@ class OrderRepository:
             select(OrderRow)
             .where(
                 OrderRow.instance_id == instance_id,
-                OrderRow.type == OrderType.addon.value,
-                OrderRow.status.in_([s.value for s in LICENSED]),
+                OrderRow.type == OrderType.addon,
+                OrderRow.status.in_(sorted(LICENSED)),
             )
             .order_by(OrderRow.created_at, OrderRow.id)
         )
@@ -90,9 +92,9 @@ class OrderRepository:
         if partner_id is not None:
             query = query.where(OrderRow.partner_id == partner_id)
         if status is not None:
-            query = query.where(OrderRow.status == status.value)
+            query = query.where(OrderRow.status == status)
         if type is not None:
-            query = query.where(OrderRow.type == type.value)
+            query = query.where(OrderRow.type == type)
         if instance_id is not None:
             query = query.where(OrderRow.instance_id == instance_id)
         if page.after is not None:
@@ -102,6 +104,8 @@ class OrderRepository:
 
 
 class PaymentRepository:
+    """Payments of orders: by id, the one in progress, and each order's latest."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -133,6 +137,8 @@ class PaymentRepository:
 
 
 class InstanceRepository:
+    """Application instances: by id (optionally locked) and searches."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -169,6 +175,8 @@ class InstanceRepository:
 
 
 class WebhookEventRepository:
+    """The provider events already handled (replay protection)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

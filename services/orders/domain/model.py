@@ -1,7 +1,7 @@
 """The orders service's value types: what an order, an instance and a live offer are.
 
-`ProductOffer` is the part of a live catalog revision that buying needs; `service.py` maps the
-catalog client's models onto it, so the rules here never see another service's types.
+`ProductOffer` is the part of a live catalog revision that buying needs; `service/offers.py`
+maps the catalog client's models onto it, so the rules here never see another service's types.
 """
 
 from collections.abc import Mapping

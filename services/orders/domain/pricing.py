@@ -20,12 +20,12 @@ def unit_price(offer: Offer, cycle: Cycle | None) -> Money:
         assert offer.price is not None
         return offer.price
     if cycle is None:
-        offered = ", ".join(f"{c.cycle.count} {c.cycle.unit.value}" for c in offer.cycles)
+        offered = ", ".join(f"{c.cycle.count} {c.cycle.unit}" for c in offer.cycles)
         raise CycleRequiredError(f"{offer.id} is a subscription: pick a `cycle` ({offered}).")
     for priced in offer.cycles:
         if priced.cycle == cycle:
             return priced.price
-    raise UnknownCycleError(f"{offer.id} is not sold every {cycle.count} {cycle.unit.value}.")
+    raise UnknownCycleError(f"{offer.id} is not sold every {cycle.count} {cycle.unit}.")
 
 
 def add_months(start: datetime, months: int) -> datetime:
