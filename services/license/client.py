@@ -45,6 +45,7 @@ __all__ = [
     "Dimension",
     "Entitlement",
     "EntitlementView",
+    "Level",
     "License",
     "LicenseClient",
     "LicenseVersionView",
@@ -294,17 +295,8 @@ class LicenseClient(ServiceClient):
 
     service = "license"
 
-    async def mint(self, request: MintRequest | None = None, /, **fields: Any) -> LicenseView:
-        """The order's license, minted on the first call (idempotent per `order_id`).
-
-        Pass a `MintRequest`. The keyword form (the request's fields, with the plan and the
-        add-on both allowed: the one the level does not use is dropped) builds one; it is kept
-        for callers written before `MintRequest` was the contract.
-        """
-        if request is None:
-            request = _mint_request(fields)
-        elif fields:
-            raise TypeError("pass a MintRequest or keyword fields, not both")
+    async def mint(self, request: MintRequest) -> LicenseView:
+        """The order's license, minted on the first call (idempotent per `order_id`)."""
         return await self._post("/v1/internal/licenses", LicenseView, body=request)
 
     async def accept(self, order_id: str, accepted_at: datetime | None = None) -> LicenseView:
@@ -348,9 +340,3 @@ class LicenseClient(ServiceClient):
             if not cursor:
                 break
         return licenses
-
-
-def _mint_request(fields: dict[str, Any]) -> MintRequest:
-    # The old keyword form sent only the plan of a base and only the add-on of an add-on.
-    drop = "addon_id" if str(fields.get("level")) == Level.base.value else "plan_id"
-    return MintRequest.model_validate({k: v for k, v in fields.items() if k != drop})

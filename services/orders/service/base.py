@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 
 from services.catalog.client import CatalogClient
-from services.license.client import License, LicenseClient
+from services.license.client import Level, License, LicenseClient, MintRequest
 from services.orders.db.models import OrderRow
 from services.orders.db.uow import OrdersUnitOfWork
 from services.orders.domain.model import OrderType
@@ -61,18 +61,21 @@ class UseCases:
         """Ask license for the order's license (idempotent per order)."""
         is_new = order.type is OrderType.new
         return await self.license.mint(
-            order_id=order.id,
-            instance_id=order.instance_id,
-            customer_id=order.customer_id,
-            partner_id=order.partner_id,
-            product_id=order.product_id,
-            level="base" if is_new else "addon",
-            plan_id=order.plan_id,
-            addon_id=order.addon_id,
-            quantity=order.quantity,
-            entitlements=dict(order.entitlements),
-            valid_from=paid_at,
-            valid_until=term_end(paid_at, order.cycle),
-            requires_acceptance=order.requires_acceptance,
-            acceptance_days=order.acceptance_days,
+            MintRequest(
+                order_id=order.id,
+                instance_id=order.instance_id,
+                customer_id=order.customer_id,
+                partner_id=order.partner_id,
+                product_id=order.product_id,
+                level=Level.base if is_new else Level.addon,
+                # A base license names its plan, an add-on license its add-on.
+                plan_id=order.plan_id if is_new else None,
+                addon_id=None if is_new else order.addon_id,
+                quantity=order.quantity,
+                entitlements=dict(order.entitlements),
+                valid_from=paid_at,
+                valid_until=term_end(paid_at, order.cycle),
+                requires_acceptance=order.requires_acceptance,
+                acceptance_days=order.acceptance_days,
+            )
         )

@@ -1,13 +1,8 @@
-"""The license service's problem codes that orders branches on.
+"""License's refusals that orders acts on, named from license's own client constants."""
 
-They belong in `services.license.client` next to the client that raises them (a wire
-contract lives with its provider); until it defines them, this is their one home in orders,
-so no use case compares an upstream code with a literal of its own.
-"""
+from services.license.client import BASE_LICENSE_MISSING, BASE_LICENSE_REVOKED, LICENSE_NOT_FOUND
 
-LICENSE_NOT_FOUND = "license_not_found"
-BASE_LICENSE_MISSING = "base_license_missing"
-BASE_LICENSE_REVOKED = "base_license_revoked"
+__all__ = ["BASE_LICENSE_GONE", "BASE_LICENSE_MISSING", "BASE_LICENSE_REVOKED", "LICENSE_NOT_FOUND"]
 
 # The refusals to mint an add-on's license that mean the add-on can never be fulfilled: the
 # instance's base license is gone. The paid order is refunded instead.

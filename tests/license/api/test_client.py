@@ -35,19 +35,20 @@ async def test_the_orders_journey_through_the_client(client: LicenseClient) -> N
         "requires_acceptance": True,
         "acceptance_days": 14,
     }
-    base = await client.mint(
-        order_id="ord_1", level="base", plan_id=PLAN, entitlements={"devices": 100}, **common
+    base_request = MintRequest(
+        order_id="ord_1", level=Level.base, plan_id=PLAN, entitlements={"devices": 100}, **common
     )
-    again = await client.mint(
-        order_id="ord_1", level="base", plan_id=PLAN, entitlements={"devices": 100}, **common
-    )
+    base = await client.mint(base_request)
+    again = await client.mint(base_request)
     pack = await client.mint(
-        order_id="ord_2",
-        level="addon",
-        addon_id=ADDON,
-        quantity=3,
-        entitlements={"devices": 300},
-        **common,
+        MintRequest(
+            order_id="ord_2",
+            level=Level.addon,
+            addon_id=ADDON,
+            quantity=3,
+            entitlements={"devices": 300},
+            **common,
+        )
     )
 
     assert again == base
@@ -69,16 +70,18 @@ async def test_the_orders_journey_through_the_client(client: LicenseClient) -> N
 async def test_refusals_carry_the_upstream_code(client: LicenseClient) -> None:
     with pytest.raises(UpstreamProblem) as refused:
         await client.mint(
-            order_id="ord_9",
-            instance_id="ins_none",
-            customer_id=CUSTOMER,
-            partner_id=PARTNER,
-            product_id=PRODUCT,
-            level="addon",
-            addon_id=ADDON,
-            entitlements={"devices": 100},
-            valid_from=now(),
-            valid_until=None,
+            MintRequest(
+                order_id="ord_9",
+                instance_id="ins_none",
+                customer_id=CUSTOMER,
+                partner_id=PARTNER,
+                product_id=PRODUCT,
+                level=Level.addon,
+                addon_id=ADDON,
+                entitlements={"devices": 100},
+                valid_from=now(),
+                valid_until=None,
+            )
         )
 
     assert refused.value.upstream_status == 409
@@ -101,10 +104,7 @@ async def test_mint_takes_the_wire_contracts_request(client: LicenseClient) -> N
     )
 
     minted = await client.mint(request)
-    # The keyword form orders used builds the same request (an add-on id passed with a base
-    # is dropped, as the old client did).
-    fields = request.model_dump() | {"addon_id": ADDON}
-    again = await client.mint(**fields)
+    again = await client.mint(request)
 
     assert isinstance(minted, LicenseView)
     assert (minted.level, minted.plan_id, minted.mode) == ("base", PLAN, "subscription")
