@@ -14,6 +14,7 @@ from services.review.db.models import Base
 from services.review.main import create_app
 from services.review.settings import ReviewSettings
 from tests.conftest import TestKeys, empty_tables
+from tests.review.factories import ReviewDriver
 
 
 class CatalogLink(httpx.AsyncBaseTransport):
@@ -62,3 +63,8 @@ async def review(review_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=review_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://review.test") as client:
         yield client
+
+
+@pytest.fixture
+def review_driver(review: httpx.AsyncClient, keys: TestKeys) -> ReviewDriver:
+    return ReviewDriver(review, keys)
