@@ -10,6 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from services.review.api.deps import runtime_of
 from services.review.db.models import Base
 from services.review.main import create_app
 from services.review.settings import ReviewSettings
@@ -54,7 +55,7 @@ async def review_app(
     async with httpx.AsyncClient(transport=catalog_link) as http:
         app = create_app(review_settings, http_client=http)
         async with LifespanManager(app):
-            await empty_tables(app.state.db, Base.metadata)
+            await empty_tables(runtime_of(app).db, Base.metadata)
             yield app
 
 

@@ -382,7 +382,7 @@ async def test_a_publication_through_one_process_is_served_by_the_other_at_once_
     product, _, _ = await catalog_driver.listing()
     await catalog_driver.go_live(product["id"])
     assert (await live(catalog_b, product["id"]))["revision"] == 1
-    with statements_sent(replica_b.state.db) as sent:
+    with statements_sent(runtime_of(replica_b).db) as sent:
         assert (await live(catalog_b, product["id"]))["revision"] == 1
     assert sent == []  # B answers from memory...
 
