@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.catalog.api import documents, internal, products
 from services.catalog.api.deps import CatalogRuntime
-from services.catalog.api.schemas import LiveProduct
+from services.catalog.api.schemas import LiveProductView
 from services.catalog.db.models import LiveProductRow
 from services.catalog.db.uow import CatalogUnitOfWork
 from services.catalog.service import CatalogService, LiveProductReads
@@ -74,4 +74,4 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
 
 def _render_live(row: LiveProductRow) -> bytes:
     """The public JSON of a live product, as `GET /v1/products/{id}` answers it."""
-    return LiveProduct.of(row).model_dump_json().encode()
+    return LiveProductView.of(row).model_dump_json().encode()

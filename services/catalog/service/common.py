@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from services.catalog.db.models import ProductRow, RevisionRow
 from services.catalog.db.uow import CatalogUnitOfWork
-from services.catalog.domain.changes import Change
+from services.catalog.domain.changes import RevisionChange
 from services.catalog.domain.model import Draft, Snapshot
 from services.catalog.errors import DraftLockedError, ProductNotFoundError
 from shared.auth import Principal, Role
@@ -44,7 +44,7 @@ class Frozen:
 
     revision: int
     snapshot: Snapshot
-    changes: list[Change]
+    changes: list[RevisionChange]
     created_at: datetime
 
 
@@ -112,6 +112,6 @@ def frozen(revision: RevisionRow) -> Frozen:
     return Frozen(
         revision=revision.number,
         snapshot=Snapshot.model_validate(revision.snapshot),
-        changes=[Change.model_validate(c) for c in revision.changes],
+        changes=[RevisionChange.model_validate(c) for c in revision.changes],
         created_at=revision.created_at,
     )
