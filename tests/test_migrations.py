@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from services.catalog.db.models import Base as CatalogBase
 from services.license.db.models import Base as LicenseBase
+from services.review.db.models import Base as ReviewBase
 from shared.db import alembic_config, create_engine, head_revision, upgrade
 from tests.conftest import SERVICES_DIR
 from tests.databases import fresh_database
@@ -23,6 +24,7 @@ from tests.databases import fresh_database
 SERVICES: dict[str, MetaData] = {
     "catalog": CatalogBase.metadata,
     "license": LicenseBase.metadata,
+    "review": ReviewBase.metadata,
 }
 
 

@@ -7,15 +7,18 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.catalog.api import documents, internal, products
-from services.catalog.api.schemas import LiveProduct
+from services.catalog.api.deps import CatalogRuntime
+from services.catalog.api.schemas import LiveProductView
 from services.catalog.db.models import LiveProductRow
-from services.catalog.service import LiveProductReads
+from services.catalog.db.uow import CatalogUnitOfWork
+from services.catalog.service import CatalogService, LiveProductReads
 from services.catalog.settings import CatalogSettings
 from shared.app import create_service_app
 from shared.auth import AccessTokenVerifier
 from shared.db import Database
 from shared.http import create_http_client
 from shared.observability import configure_logging
+from shared.uow import UnitsOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -37,19 +40,23 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("catalog", settings.log_level)
-        app.state.db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        app.state.live_reads = LiveProductReads(app.state.db, render=_render_live)
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        live_reads = LiveProductReads(db, render=_render_live)
+        catalog = CatalogService(UnitsOfWork(db, CatalogUnitOfWork), live_reads=live_reads)
         # The catalog calls no service; its HTTP client fetches JWKS (when keys are URLs).
         http = create_http_client(settings.http_timeout_seconds)
+        app.state.runtime = CatalogRuntime(db=db, catalog=catalog, live_reads=live_reads)
+        # What `shared.app` and `shared.security` read: the readiness probe and token checks.
+        app.state.db = db
         app.state.verifier = AccessTokenVerifier.from_settings(settings, "catalog", http)
         # On PostgreSQL: one LISTEN connection that keeps the product memory fresh.
-        await app.state.live_reads.start()
+        await live_reads.start()
         try:
             yield
         finally:
-            await app.state.live_reads.close()
+            await live_reads.close()
             await http.aclose()
-            await app.state.db.dispose()
+            await db.dispose()
 
     return create_service_app(
         name="catalog",
@@ -67,4 +74,4 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
 
 def _render_live(row: LiveProductRow) -> bytes:
     """The public JSON of a live product, as `GET /v1/products/{id}` answers it."""
-    return LiveProduct.of(row).model_dump_json().encode()
+    return LiveProductView.of(row).model_dump_json().encode()

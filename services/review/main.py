@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from services.catalog.client import CatalogClient
 from services.review.api import submissions
+from services.review.api.deps import ReviewRuntime
 from services.review.db.models import idempotency_records, outbox
+from services.review.db.uow import ReviewUnitOfWork
 from services.review.service import EXPIRE, PUBLISH, UNLOCK, ReviewService
 from services.review.settings import ReviewSettings
 from shared.app import create_service_app
@@ -19,6 +21,7 @@ from shared.http import create_http_client
 from shared.idempotency import IdempotencyStore
 from shared.observability import configure_logging
 from shared.outbox import Handler, Outbox
+from shared.uow import UnitsOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -54,7 +57,7 @@ def create_app(
             max_delay_seconds=settings.outbox_max_delay_seconds,
             metrics=app.state.metrics,
         )
-        review = ReviewService(db.sessionmaker, catalog, relay)
+        review = ReviewService(UnitsOfWork(db, ReviewUnitOfWork, relay), catalog, relay)
         handlers.update(
             {
                 PUBLISH: review.deliver_publish,
@@ -62,11 +65,15 @@ def create_app(
                 EXPIRE: review.expire_unfinished,
             }
         )
+        app.state.runtime = ReviewRuntime(
+            db=db,
+            review=review,
+            outbox=relay,
+            idempotency=IdempotencyStore(idempotency_records, db.sessionmaker),
+        )
+        # What `shared.app` and `shared.security` read: the readiness probe and token checks.
         app.state.db = db
         app.state.verifier = AccessTokenVerifier.from_settings(settings, "review", http)
-        app.state.review = review
-        app.state.outbox = relay
-        app.state.idempotency = IdempotencyStore(idempotency_records, db.sessionmaker)
         relay.start()
         try:
             yield

@@ -13,12 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.catalog.client import CatalogClient, UpstreamProblem
 from services.review.db.models import EventRow, SubmissionRow
-from services.review.db.repositories import EventRepository, SubmissionRepository
-from services.review.domain.submission import ALLOWED_FROM, RESULT, VISIBLE, Action, Status, refusal
+from services.review.db.uow import ReviewUnitOfWork
+from services.review.domain.submission import (
+    ALLOWED_FROM,
+    CLAIMANT_MOVES,
+    EVENT,
+    OWNER_MOVES,
+    Action,
+    Status,
+    may_see,
+    refusal,
+    transition,
+)
 from services.review.errors import (
     SubmissionExpiredError,
     SubmissionInvalidError,
@@ -31,6 +40,7 @@ from shared.clock import utcnow
 from shared.ids import new_id
 from shared.outbox import Outbox
 from shared.pagination import PageRequest
+from shared.uow import UnitsOfWork
 
 PUBLISH = "catalog.publish"
 UNLOCK = "catalog.unlock"
@@ -51,14 +61,15 @@ class ReviewService:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        uow: UnitsOfWork[ReviewUnitOfWork],
         catalog: CatalogClient,
         outbox: Outbox,
         *,
         freeze_grace_seconds: float = 60.0,
     ) -> None:
-        self.sessionmaker = sessionmaker
+        self.uow = uow
         self.catalog = catalog
+        # Entries are written through the unit of work; this delivers one at once after commit.
         self.outbox = outbox
         self.freeze_grace_seconds = freeze_grace_seconds
 
@@ -80,12 +91,12 @@ class ReviewService:
             raise _translate_freeze_problem(problem) from None
         now = utcnow()
         try:
-            async with self.sessionmaker() as session, session.begin():
-                row = await SubmissionRepository(session).get(submission.id, for_update=True)
+            async with self.uow() as uow:
+                row = await uow.submissions.get(submission.id, for_update=True)
                 if row is None or row.status == Status.expired:
                     # Our freeze landed after the submission was given up: undo its lock.
-                    entry = await self.outbox.add(
-                        session, UNLOCK, {"submission_id": submission.id, "product_id": product_id}
+                    entry = await uow.outbox.add(
+                        UNLOCK, {"submission_id": submission.id, "product_id": product_id}
                     )
                     row = None
                 if row is not None and row.status == Status.freezing:
@@ -95,8 +106,8 @@ class ReviewService:
                     row.snapshot = frozen.snapshot
                     row.changes = [c.model_dump(mode="json") for c in frozen.changes]
                     row.submitted_at = row.updated_at = now
-                    await session.flush()
-                    await EventRepository(session).add(
+                    await uow.session.flush()
+                    await uow.events.add(
                         row.id,
                         "submitted",
                         actor_id=partner.sub,
@@ -117,8 +128,8 @@ class ReviewService:
         """The submission to work on: this id if it exists, the partner's unfinished one for
         the product, or a new one. A new or resumed one gets an expiry entry in the outbox."""
         now = utcnow()
-        async with self.sessionmaker() as session, session.begin():
-            repo = SubmissionRepository(session)
+        async with self.uow() as uow:
+            repo = uow.submissions
             row = await repo.get(submission_id, for_update=True)
             if row is not None and (row.partner_id != partner.sub or row.product_id != product_id):
                 raise SubmissionOpenError("This submission id belongs to another request.")
@@ -142,8 +153,7 @@ class ReviewService:
                 await repo.add(row)
             else:
                 row.updated_at = now
-            await self.outbox.add(
-                session,
+            await uow.outbox.add(
                 EXPIRE,
                 {"submission_id": row.id, "product_id": product_id},
                 delay_seconds=self.freeze_grace_seconds,
@@ -151,11 +161,10 @@ class ReviewService:
         return row
 
     async def _abandon(self, submission_id: str) -> None:
-        async with self.sessionmaker() as session, session.begin():
-            repo = SubmissionRepository(session)
-            row = await repo.get(submission_id, for_update=True)
+        async with self.uow() as uow:
+            row = await uow.submissions.get(submission_id, for_update=True)
             if row is not None and row.status == Status.freezing:
-                await repo.remove(submission_id)
+                await uow.submissions.remove(submission_id)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -163,11 +172,11 @@ class ReviewService:
         self, principal: Principal, submission_id: str
     ) -> tuple[SubmissionRow, list[EventRow]]:
         """A submission with its timeline; a partner sees only their own."""
-        async with self.sessionmaker() as session, session.begin():
-            row = await SubmissionRepository(session).get(submission_id)
+        async with self.uow(read=True) as uow:
+            row = await uow.submissions.get(submission_id)
             if row is None or not _visible_to(row, principal):
                 raise SubmissionNotFoundError(f"No submission {submission_id} is visible to you.")
-            return row, await EventRepository(session).timeline(submission_id)
+            return row, await uow.events.timeline(submission_id)
 
     async def search(
         self,
@@ -179,8 +188,8 @@ class ReviewService:
     ) -> list[SubmissionRow]:
         """Submissions, oldest first: a partner's own, or all for a reviewer."""
         partner_id = principal.sub if principal.role is Role.partner else None
-        async with self.sessionmaker() as session, session.begin():
-            return await SubmissionRepository(session).search(
+        async with self.uow(read=True) as uow:
+            return await uow.submissions.search(
                 page, partner_id=partner_id, status=status, product_id=product_id
             )
 
@@ -188,13 +197,7 @@ class ReviewService:
 
     async def withdraw(self, partner: Principal, submission_id: str) -> Decision:
         """The partner takes a pending submission back; the draft unlocks."""
-        return await self._move(
-            partner,
-            submission_id,
-            Action.withdraw,
-            owner_only=True,
-            effect=UNLOCK,
-        )
+        return await self._move(partner, submission_id, Action.withdraw, effect=UNLOCK)
 
     async def claim(self, reviewer: Principal, submission_id: str) -> SubmissionRow:
         """A reviewer takes a pending submission; from now on it can't be withdrawn."""
@@ -227,45 +230,45 @@ class ReviewService:
         submission_id: str,
         action: Action,
         *,
-        owner_only: bool = False,
         effect: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> Decision:
         now = utcnow()
-        values: dict[str, Any] = {"status": RESULT[action].value, **(extra or {})}
-        where: dict[str, Any] = {}
-        if action is Action.claim:
-            values.update(reviewer_id=actor.sub, claimed_at=now)
-        else:
-            values.update(decided_at=now, open_product_id=None)
-        if action in (Action.approve, Action.reject):
-            where["reviewer_id"] = actor.sub
         entry_id: str | None = None
-        async with self.sessionmaker() as session, session.begin():
-            repo = SubmissionRepository(session)
+        async with self.uow() as uow:
+            repo = uow.submissions
             row = await repo.get(submission_id)
             if (
                 row is None
-                or row.status not in VISIBLE
-                or (owner_only and row.partner_id != actor.sub)
+                or not may_see(
+                    Status(row.status), row.partner_id, viewer_role=actor.role, viewer_id=actor.sub
+                )
+                or (action in OWNER_MOVES and row.partner_id != actor.sub)
             ):
                 raise SubmissionNotFoundError(f"No submission {submission_id} is visible to you.")
+            # The domain's verdict on what was read; the conditional update below settles races.
+            to = transition(action, Status(row.status), claimant=row.reviewer_id == actor.sub)
+            values: dict[str, Any] = {"status": to.value, **(extra or {})}
+            if action is Action.claim:
+                values.update(reviewer_id=actor.sub, claimed_at=now)
+            else:
+                values.update(decided_at=now, open_product_id=None)
+            where = {"reviewer_id": actor.sub} if action in CLAIMANT_MOVES else {}
             if not await repo.move(submission_id, ALLOWED_FROM[action], values, **where):
-                await session.refresh(row)
+                await uow.session.refresh(row)
                 raise refusal(action, Status(row.status), claimant=row.reviewer_id == actor.sub)
             details = {k: v for k, v in (extra or {}).items()}
             details["revision"] = row.revision
-            await EventRepository(session).add(
+            await uow.events.add(
                 submission_id,
-                RESULT[action].value if action is not Action.claim else "claimed",
+                EVENT[action],
                 actor_id=actor.sub,
                 actor_role=actor.role,
                 at=now,
                 details=details,
             )
             if effect is not None:
-                entry_id = await self.outbox.add(
-                    session,
+                entry_id = await uow.outbox.add(
                     effect,
                     {
                         "submission_id": submission_id,
@@ -273,11 +276,11 @@ class ReviewService:
                         "revision": row.revision,
                     },
                 )
-            await session.refresh(row)
+            await uow.session.refresh(row)
         delivered = await self.outbox.deliver_now(entry_id) if entry_id else True
         if delivered and effect == PUBLISH:
-            async with self.sessionmaker() as session, session.begin():
-                refreshed = await SubmissionRepository(session).get(submission_id)
+            async with self.uow(read=True) as uow:
+                refreshed = await uow.submissions.get(submission_id)
                 assert refreshed is not None
                 row = refreshed
         return Decision(row, delivered)
@@ -288,11 +291,11 @@ class ReviewService:
         """Publish an approved revision in the catalog, then record that it is live."""
         # A refusal (UpstreamProblem) is left to the outbox to judge: for good, or later.
         published = await self.catalog.publish(payload["product_id"], int(payload["revision"]))
-        async with self.sessionmaker() as session, session.begin():
-            row = await SubmissionRepository(session).get(payload["submission_id"], for_update=True)
+        async with self.uow() as uow:
+            row = await uow.submissions.get(payload["submission_id"], for_update=True)
             if row is not None and row.published_at is None:
                 row.published_at = published.published_at
-                await EventRepository(session).add(
+                await uow.events.add(
                     row.id,
                     "published",
                     actor_id=SYSTEM.sub,
@@ -309,8 +312,8 @@ class ReviewService:
         and is left alone; a freeze for an expired id that lands later is undone by submit.
         """
         submission_id = payload["submission_id"]
-        async with self.sessionmaker() as session, session.begin():
-            row = await SubmissionRepository(session).get(submission_id, for_update=True)
+        async with self.uow() as uow:
+            row = await uow.submissions.get(submission_id, for_update=True)
             if row is not None:
                 stale = (utcnow() - row.updated_at).total_seconds() >= self.freeze_grace_seconds
                 if row.status != Status.freezing or not stale:
@@ -325,11 +328,9 @@ class ReviewService:
 
 
 def _visible_to(row: SubmissionRow, principal: Principal) -> bool:
-    if row.status not in VISIBLE:
-        return False
-    if principal.role is Role.partner:
-        return row.partner_id == principal.sub
-    return principal.role in (Role.reviewer, Role.service)
+    return may_see(
+        Status(row.status), row.partner_id, viewer_role=principal.role, viewer_id=principal.sub
+    )
 
 
 def _translate_freeze_problem(problem: UpstreamProblem) -> Exception:

@@ -21,7 +21,6 @@ from services.license.db.models import Base
 from services.license.keyring import KeyRing, create_signing_key
 from services.license.main import create_app
 from services.license.settings import LicenseSettings
-from tests.catalog.factories import CatalogDriver
 from tests.conftest import TestKeys, empty_tables
 from tests.license.factories import LicenseDriver
 
@@ -45,11 +44,6 @@ async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=catalog_app)
     async with httpx.AsyncClient(transport=transport, base_url=CATALOG_URL) as client:
         yield client
-
-
-@pytest.fixture
-def catalog_driver(catalog: httpx.AsyncClient, keys: TestKeys) -> CatalogDriver:
-    return CatalogDriver(catalog, keys)
 
 
 @pytest.fixture

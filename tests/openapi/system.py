@@ -17,6 +17,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from services.catalog.api.deps import runtime_of as catalog_runtime
 from services.catalog.db.models import Base as CatalogBase
 from services.catalog.main import create_app as create_catalog_app
 from services.catalog.settings import CatalogSettings
@@ -24,6 +25,7 @@ from services.license.db.models import Base as LicenseBase
 from services.license.main import create_app as create_license_app
 from services.license.settings import LicenseSettings
 from services.orders.settings import OrdersSettings
+from services.review.api.deps import runtime_of as review_runtime
 from services.review.db.models import Base as ReviewBase
 from services.review.main import create_app as create_review_app
 from services.review.settings import ReviewSettings
@@ -70,14 +72,14 @@ async def _running(settings: SystemSettings) -> AsyncIterator[dict[str, FastAPI]
     async with AsyncExitStack() as stack:
         catalog = create_catalog_app(settings.catalog)
         await stack.enter_async_context(LifespanManager(catalog))
-        await empty_tables(catalog.state.db, CatalogBase.metadata)
+        await empty_tables(catalog_runtime(catalog).db, CatalogBase.metadata)
 
         to_catalog = await stack.enter_async_context(
             httpx.AsyncClient(transport=ServiceLink(catalog, "catalog"))
         )
         review = create_review_app(settings.review, http_client=to_catalog)
         await stack.enter_async_context(LifespanManager(review))
-        await empty_tables(review.state.db, ReviewBase.metadata)
+        await empty_tables(review_runtime(review).db, ReviewBase.metadata)
 
         license = create_license_app(settings.license, http_client=to_catalog)
         await stack.enter_async_context(LifespanManager(license))

@@ -186,7 +186,7 @@ async def test_the_story_through_generated_clients(
         submission = await review.api("submissions.create_submission").asyncio(
             client=partner, body=rm.SubmissionCreate(product_id=product.id, note="First listing")
         )
-        assert isinstance(submission, rm.Submission)
+        assert isinstance(submission, rm.SubmissionView)
         assert submission.status is rm.Status.PENDING
     async with review.as_(keys, Role.reviewer, REVIEWER, review_app, REVIEW_URL) as reviewer:
         await review.api("submissions.claim_submission").asyncio(submission.id, client=reviewer)

@@ -3,14 +3,8 @@
 import httpx
 import pytest
 
-from tests.catalog.factories import CatalogDriver
 from tests.conftest import TestKeys
 from tests.orders.factories import LicenseReader, OrdersDriver
-
-
-@pytest.fixture
-def catalog_driver(catalog: httpx.AsyncClient, keys: TestKeys) -> CatalogDriver:
-    return CatalogDriver(catalog, keys)
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from services.review.api.deps import runtime_of
 from services.review.db.models import Base
 from services.review.main import create_app
 from services.review.settings import ReviewSettings
 from tests.conftest import TestKeys, empty_tables
+from tests.review.factories import ReviewDriver
 
 
 class CatalogLink(httpx.AsyncBaseTransport):
@@ -53,7 +55,7 @@ async def review_app(
     async with httpx.AsyncClient(transport=catalog_link) as http:
         app = create_app(review_settings, http_client=http)
         async with LifespanManager(app):
-            await empty_tables(app.state.db, Base.metadata)
+            await empty_tables(runtime_of(app).db, Base.metadata)
             yield app
 
 
@@ -62,3 +64,8 @@ async def review(review_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=review_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://review.test") as client:
         yield client
+
+
+@pytest.fixture
+def review_driver(review: httpx.AsyncClient, keys: TestKeys) -> ReviewDriver:
+    return ReviewDriver(review, keys)

@@ -1,9 +1,13 @@
-"""Dependencies of the catalog's routes."""
+"""Dependencies of the catalog's routes: what the lifespan built, through one typed accessor.
 
-from collections.abc import AsyncIterator
+They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
+its thread pool, a thread hand-off on every request.
+"""
+
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from services.catalog.service import CatalogService, LiveProductReads
 from shared.auth import Principal
@@ -11,17 +15,27 @@ from shared.db import Database
 from shared.security import caller
 
 
-async def catalog_service(request: Request) -> AsyncIterator[CatalogService]:
-    db: Database = request.app.state.db
-    # A GET only reads: on SQLite its transaction then needn't hold or wait for the write lock.
-    sessions = db.read_sessionmaker if request.method in ("GET", "HEAD") else db.sessionmaker
-    async with sessions() as session:
-        yield CatalogService(session, live_reads=request.app.state.live_reads)
+@dataclass(frozen=True, slots=True)
+class CatalogRuntime:
+    """What the catalog's lifespan builds, once per process, kept on `app.state.runtime`."""
+
+    db: Database
+    catalog: CatalogService
+    live_reads: LiveProductReads
+
+
+def runtime_of(app: FastAPI) -> CatalogRuntime:
+    """The running app's `CatalogRuntime` (set by its lifespan)."""
+    runtime: CatalogRuntime = app.state.runtime
+    return runtime
+
+
+async def catalog_service(request: Request) -> CatalogService:
+    return runtime_of(request.app).catalog
 
 
 async def live_product_reads(request: Request) -> LiveProductReads:
-    reads: LiveProductReads = request.app.state.live_reads
-    return reads
+    return runtime_of(request.app).live_reads
 
 
 Catalog = Annotated[CatalogService, Depends(catalog_service)]

@@ -5,7 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from services.catalog.api.deps import Catalog, FromReview
-from services.catalog.api.schemas import FrozenRevision, PublishedRevision, UnlockedDraft
+from services.catalog.api.schemas import (
+    FrozenRevisionView,
+    PublishedRevisionView,
+    UnlockedDraftView,
+)
 from services.catalog.client import FreezeRequest, UnlockRequest
 from services.catalog.errors import (
     DraftInvalidError,
@@ -35,9 +39,9 @@ ProductId = Annotated[str, Path(max_length=64)]
 )
 async def freeze(
     product_id: ProductId, body: FreezeRequest, _review: FromReview, catalog: Catalog
-) -> FrozenRevision:
+) -> FrozenRevisionView:
     frozen = await catalog.freeze(product_id, body.partner_id, body.submission_id)
-    return FrozenRevision(
+    return FrozenRevisionView(
         product_id=product_id,
         revision=frozen.revision,
         snapshot=frozen.snapshot,
@@ -60,9 +64,9 @@ async def publish(
     number: Annotated[int, Path(ge=1, le=1_000_000)],
     _review: FromReview,
     catalog: Catalog,
-) -> PublishedRevision:
+) -> PublishedRevisionView:
     published = await catalog.publish(product_id, number)
-    return PublishedRevision(
+    return PublishedRevisionView(
         product_id=product_id, revision=published.revision, published_at=published.published_at
     )
 
@@ -76,6 +80,6 @@ async def publish(
 )
 async def unlock(
     product_id: ProductId, body: UnlockRequest, _review: FromReview, catalog: Catalog
-) -> UnlockedDraft:
+) -> UnlockedDraftView:
     row = await catalog.unlock(product_id, body.submission_id)
-    return UnlockedDraft(product_id=product_id, locked=row.locked_submission_id is not None)
+    return UnlockedDraftView(product_id=product_id, locked=row.locked_submission_id is not None)

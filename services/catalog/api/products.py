@@ -10,11 +10,11 @@ from services.catalog.api.schemas import (
     AddonPatch,
     ConfigurationPatch,
     DraftPatch,
-    LiveProduct,
+    LiveProductView,
     ProductCreate,
-    ProductSummary,
+    ProductSummaryView,
     ProductView,
-    RevisionSummary,
+    RevisionSummaryView,
     RevisionView,
 )
 from services.catalog.domain.model import Addon, AddonSpec, Configuration, Plan
@@ -76,10 +76,10 @@ async def list_products(
     category: Annotated[str | None, Query(max_length=40)] = None,
     partner_id: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Page[ProductSummary]:
+) -> Page[ProductSummaryView]:
     rows = await catalog.search_live(page, category=category, partner_id=partner_id, query=q)
     items, cursor = build_page(rows, page, lambda r: (r.listed_at, r.product_id))
-    return Page(items=[ProductSummary.of(r) for r in items], next_cursor=cursor)
+    return Page(items=[ProductSummaryView.of(r) for r in items], next_cursor=cursor)
 
 
 @router.get(
@@ -89,7 +89,7 @@ async def list_products(
     description="Public. The live revision with its plans, add-ons and agreements; 404 while "
     "nothing is live.",
     operation_id="getProduct",
-    response_model=LiveProduct,
+    response_model=LiveProductView,
     responses=problem_responses(ProductNotFoundError),
 )
 async def get_product(product_id: ProductId, reads: LiveReads) -> Response:
@@ -271,9 +271,9 @@ async def delete_addon(
 )
 async def list_revisions(
     product_id: ProductId, partner: Partner, catalog: Catalog
-) -> list[RevisionSummary]:
+) -> list[RevisionSummaryView]:
     live_revision, rows = await catalog.list_revisions(partner, product_id)
-    return [RevisionSummary.of(r, live_revision) for r in rows]
+    return [RevisionSummaryView.of(r, live_revision) for r in rows]
 
 
 @router.get(

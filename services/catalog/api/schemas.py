@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.catalog.api import examples
 from services.catalog.db.models import DocumentRow, LiveProductRow, RevisionRow
-from services.catalog.domain.changes import Change
+from services.catalog.domain.changes import RevisionChange
 from services.catalog.domain.model import (
     AcceptanceDays,
     Addon,
@@ -29,11 +29,13 @@ from services.catalog.domain.model import (
 from services.catalog.service import ProductState
 
 
-class Request(BaseModel):
+class StrictBody(BaseModel):
+    """The base of request bodies: an unknown field is a 422, not silently dropped."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class ProductCreate(Request):
+class ProductCreate(StrictBody):
     """A new product: its type (fixed forever) and the first draft's details."""
 
     model_config = ConfigDict(
@@ -65,7 +67,7 @@ class ProductCreate(Request):
         return ProductDetails(**self.model_dump(exclude={"product_type"}))
 
 
-class DraftPatch(Request):
+class DraftPatch(StrictBody):
     """Product-level fields to change; absent fields stay as they are."""
 
     model_config = ConfigDict(
@@ -83,7 +85,7 @@ class DraftPatch(Request):
     )
 
 
-class ConfigurationPatch(Request):
+class ConfigurationPatch(StrictBody):
     """Fields of a plan to change; absent fields stay, `null` clears `cycles` or `price`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"retired": True}]})
@@ -104,7 +106,7 @@ class AddonPatch(ConfigurationPatch):
     agreement: Agreement | None = None
 
 
-class DraftBody(ProductDetails):
+class DraftView(ProductDetails):
     plans: list[Plan]
     addons: list[Addon]
 
@@ -123,7 +125,7 @@ class ProductView(BaseModel):
     last_revision: int
     created_at: datetime
     updated_at: datetime
-    draft: DraftBody
+    draft: DraftView
 
     @classmethod
     def of(cls, state: ProductState) -> "ProductView":
@@ -138,11 +140,11 @@ class ProductView(BaseModel):
             last_revision=row.last_revision,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            draft=DraftBody(**draft.details.model_dump(), plans=draft.plans, addons=draft.addons),
+            draft=DraftView(**draft.details.model_dump(), plans=draft.plans, addons=draft.addons),
         )
 
 
-class LiveProduct(ProductDetails):
+class LiveProductView(ProductDetails):
     """A product as customers see it: its live revision."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.LIVE_PRODUCT]})
@@ -156,7 +158,7 @@ class LiveProduct(ProductDetails):
     addons: list[Addon]
 
     @classmethod
-    def of(cls, row: LiveProductRow) -> "LiveProduct":
+    def of(cls, row: LiveProductRow) -> "LiveProductView":
         snapshot = Snapshot.model_validate(row.snapshot)
         return cls(
             **snapshot.details.model_dump(),
@@ -170,7 +172,7 @@ class LiveProduct(ProductDetails):
         )
 
 
-class ProductSummary(BaseModel):
+class ProductSummaryView(BaseModel):
     """A live product in the public list."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.PRODUCT_SUMMARY]})
@@ -186,7 +188,7 @@ class ProductSummary(BaseModel):
     published_at: datetime
 
     @classmethod
-    def of(cls, row: LiveProductRow) -> "ProductSummary":
+    def of(cls, row: LiveProductRow) -> "ProductSummaryView":
         details: dict[str, Any] = row.snapshot["details"]
         return cls(
             id=row.product_id,
@@ -201,7 +203,7 @@ class ProductSummary(BaseModel):
         )
 
 
-class RevisionSummary(BaseModel):
+class RevisionSummaryView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.REVISION_SUMMARY]})
 
     number: int
@@ -212,7 +214,7 @@ class RevisionSummary(BaseModel):
     published_at: datetime | None
 
     @classmethod
-    def of(cls, row: RevisionRow, live_revision: int | None) -> "RevisionSummary":
+    def of(cls, row: RevisionRow, live_revision: int | None) -> "RevisionSummaryView":
         return cls(
             number=row.number,
             state=row.state,
@@ -223,18 +225,18 @@ class RevisionSummary(BaseModel):
         )
 
 
-class RevisionView(RevisionSummary):
+class RevisionView(RevisionSummaryView):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.REVISION]})
 
     snapshot: Snapshot
-    changes: list[Change]
+    changes: list[RevisionChange]
 
     @classmethod
     def full(cls, row: RevisionRow, live_revision: int | None) -> "RevisionView":
         return cls(
-            **RevisionSummary.of(row, live_revision).model_dump(),
+            **RevisionSummaryView.of(row, live_revision).model_dump(),
             snapshot=Snapshot.model_validate(row.snapshot),
-            changes=[Change.model_validate(c) for c in row.changes],
+            changes=[RevisionChange.model_validate(c) for c in row.changes],
         )
 
 
@@ -264,17 +266,17 @@ class DocumentView(BaseModel):
         )
 
 
-class FrozenRevision(BaseModel):
+class FrozenRevisionView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.FROZEN_REVISION]})
 
     product_id: str
     revision: int
     snapshot: Snapshot
-    changes: list[Change]
+    changes: list[RevisionChange]
     created_at: datetime
 
 
-class PublishedRevision(BaseModel):
+class PublishedRevisionView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.PUBLISHED_REVISION]})
 
     product_id: str
@@ -282,7 +284,7 @@ class PublishedRevision(BaseModel):
     published_at: datetime
 
 
-class UnlockedDraft(BaseModel):
+class UnlockedDraftView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.UNLOCKED_DRAFT]})
 
     product_id: str

@@ -9,7 +9,7 @@ from services.catalog.domain.model import Snapshot
 Op = Literal["added", "removed", "changed"]
 
 
-class Change(BaseModel):
+class RevisionChange(BaseModel):
     """One difference: `path` names the object (`addons/add_…`), `field` what changed in it."""
 
     op: Op
@@ -20,12 +20,12 @@ class Change(BaseModel):
     summary: str
 
 
-def diff(live: Snapshot | None, new: Snapshot) -> list[Change]:
+def diff(live: Snapshot | None, new: Snapshot) -> list[RevisionChange]:
     """Every change from `live` (None: nothing is live yet) to `new`."""
-    changes: list[Change] = []
+    changes: list[RevisionChange] = []
     if live is None:
         changes.append(
-            Change(op="added", path="product", summary=f"New listing '{new.details.name}'")
+            RevisionChange(op="added", path="product", summary=f"New listing '{new.details.name}'")
         )
         base_details: dict[str, Any] = {}
         live_items: dict[str, dict[str, dict[str, Any]]] = {"plans": {}, "addons": {}}
@@ -39,7 +39,7 @@ def diff(live: Snapshot | None, new: Snapshot) -> list[Change]:
             before = base_details.get(field)
             if before != after:
                 changes.append(
-                    Change(
+                    RevisionChange(
                         op="changed",
                         path="product",
                         field=field,
@@ -58,7 +58,7 @@ def diff(live: Snapshot | None, new: Snapshot) -> list[Change]:
             path = f"{kind}/{item_id}"
             if item_id not in old:
                 changes.append(
-                    Change(
+                    RevisionChange(
                         op="added", path=path, after=item, summary=f"{noun} '{item['name']}' added"
                     )
                 )
@@ -67,7 +67,7 @@ def diff(live: Snapshot | None, new: Snapshot) -> list[Change]:
                 before = old[item_id].get(field)
                 if before != after:
                     changes.append(
-                        Change(
+                        RevisionChange(
                             op="changed",
                             path=path,
                             field=field,
@@ -79,7 +79,7 @@ def diff(live: Snapshot | None, new: Snapshot) -> list[Change]:
         for item_id, item in old.items():
             if item_id not in current:
                 changes.append(
-                    Change(
+                    RevisionChange(
                         op="removed",
                         path=f"{kind}/{item_id}",
                         before=item,

@@ -16,11 +16,13 @@ Message = Annotated[str, StringConstraints(min_length=1, max_length=2000), TEXT]
 FieldPath = Annotated[str, StringConstraints(min_length=1, max_length=200), LABEL]
 
 
-class Request(BaseModel):
+class StrictBody(BaseModel):
+    """The base of request bodies: an unknown field is a 422, not silently dropped."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class SubmissionCreate(Request):
+class SubmissionCreate(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -32,12 +34,12 @@ class SubmissionCreate(Request):
     note: Note | None = None
 
 
-class FieldNote(Request):
+class FieldNote(StrictBody):
     field: FieldPath = Field(examples=["addons/add_x/agreement"])
     message: Message
 
 
-class Rejection(Request):
+class RejectRequest(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -54,14 +56,14 @@ class Rejection(Request):
     notes: list[FieldNote] = Field(default_factory=list, max_length=100)
 
 
-class Publication(BaseModel):
+class PublicationView(BaseModel):
     state: Literal["not_applicable", "pending", "live"] = Field(
         description="For an approved submission: `live` once the catalog has published it."
     )
     published_at: datetime | None = None
 
 
-class Change(BaseModel):
+class RevisionChangeView(BaseModel):
     op: str
     path: str
     field: str | None = None
@@ -70,7 +72,7 @@ class Change(BaseModel):
     summary: str
 
 
-class Submission(BaseModel):
+class SubmissionView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.SUBMISSION]})
 
     id: str
@@ -79,23 +81,23 @@ class Submission(BaseModel):
     revision: int | None
     status: Status
     note: str | None
-    changes: list[Change]
+    changes: list[RevisionChangeView]
     submitted_at: datetime | None
     reviewer_id: str | None
     claimed_at: datetime | None
     decided_at: datetime | None
     reason: str | None
     notes: list[FieldNote]
-    publication: Publication
+    publication: PublicationView
 
     @classmethod
-    def of(cls, row: SubmissionRow) -> "Submission":
+    def of(cls, row: SubmissionRow) -> "SubmissionView":
         if row.status != Status.approved:
-            publication = Publication(state="not_applicable")
+            publication = PublicationView(state="not_applicable")
         elif row.published_at is None:
-            publication = Publication(state="pending")
+            publication = PublicationView(state="pending")
         else:
-            publication = Publication(state="live", published_at=row.published_at)
+            publication = PublicationView(state="live", published_at=row.published_at)
         return cls(
             id=row.id,
             product_id=row.product_id,
@@ -103,7 +105,7 @@ class Submission(BaseModel):
             revision=row.revision,
             status=Status(row.status),
             note=row.note,
-            changes=[Change.model_validate(c) for c in row.changes or []],
+            changes=[RevisionChangeView.model_validate(c) for c in row.changes or []],
             submitted_at=row.submitted_at,
             reviewer_id=row.reviewer_id,
             claimed_at=row.claimed_at,
@@ -114,7 +116,7 @@ class Submission(BaseModel):
         )
 
 
-class Event(BaseModel):
+class EventView(BaseModel):
     at: datetime
     kind: str = Field(description="submitted, claimed, withdrawn, approved, rejected or published.")
     actor_id: str
@@ -122,7 +124,7 @@ class Event(BaseModel):
     details: dict[str, Any]
 
     @classmethod
-    def of(cls, row: EventRow) -> "Event":
+    def of(cls, row: EventRow) -> "EventView":
         return cls(
             at=row.at,
             kind=row.kind,
@@ -132,16 +134,16 @@ class Event(BaseModel):
         )
 
 
-class SubmissionDetail(Submission):
+class SubmissionDetailView(SubmissionView):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.SUBMISSION_DETAIL]})
 
     snapshot: dict[str, Any] | None = Field(description="The frozen revision under review.")
-    timeline: list[Event]
+    timeline: list[EventView]
 
     @classmethod
-    def full(cls, row: SubmissionRow, events: list[EventRow]) -> "SubmissionDetail":
+    def full(cls, row: SubmissionRow, events: list[EventRow]) -> "SubmissionDetailView":
         return cls(
-            **Submission.of(row).model_dump(),
+            **SubmissionView.of(row).model_dump(),
             snapshot=row.snapshot,
-            timeline=[Event.of(e) for e in events],
+            timeline=[EventView.of(e) for e in events],
         )

@@ -5,7 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from services.review.api.deps import Idempotency, Review
-from services.review.api.schemas import Rejection, Submission, SubmissionCreate, SubmissionDetail
+from services.review.api.schemas import (
+    RejectRequest,
+    SubmissionCreate,
+    SubmissionDetailView,
+    SubmissionView,
+)
 from services.review.domain.submission import Status
 from services.review.errors import (
     AlreadyClaimedError,
@@ -53,7 +58,7 @@ DECISION_ERRORS = (
     "revision. Every validation problem comes back at once (422 `submission_invalid`). "
     "Send an `Idempotency-Key` to retry safely.",
     operation_id="createSubmission",
-    response_model=Submission,
+    response_model=SubmissionView,
     responses=problem_responses(
         *AUTH_ERRORS,
         ValidationProblem,
@@ -72,9 +77,9 @@ async def create_submission(
     idempotency: Idempotency,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    async def work(submission_id: str) -> Submission:
+    async def work(submission_id: str) -> SubmissionView:
         row = await review.submit(partner, body.product_id, body.note, submission_id)
-        return Submission.of(row)
+        return SubmissionView.of(row)
 
     return await idempotent_response(
         idempotency,
@@ -101,12 +106,12 @@ async def list_submissions(
     page: Annotated[PageRequest, Depends(page_request)],
     status_: Annotated[Status | None, Query(alias="status")] = None,
     product_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> Page[Submission]:
+) -> Page[SubmissionView]:
     if status_ is Status.freezing:
         return Page(items=[], next_cursor=None)
     rows = await review.search(principal, page, status=status_, product_id=product_id)
     items, cursor = build_page(rows, page, lambda r: (r.submitted_at, r.id))
-    return Page(items=[Submission.of(r) for r in items], next_cursor=cursor)
+    return Page(items=[SubmissionView.of(r) for r in items], next_cursor=cursor)
 
 
 @router.get(
@@ -120,9 +125,9 @@ async def list_submissions(
 )
 async def get_submission(
     submission_id: SubmissionId, principal: PartnerOrReviewer, review: Review
-) -> SubmissionDetail:
+) -> SubmissionDetailView:
     row, events = await review.get(principal, submission_id)
-    return SubmissionDetail.full(row, events)
+    return SubmissionDetailView.full(row, events)
 
 
 @router.post(
@@ -135,9 +140,9 @@ async def get_submission(
         *AUTH_ERRORS, SubmissionNotFoundError, ReviewInProgressError, SubmissionClosedError
     ),
 )
-async def withdraw(submission_id: SubmissionId, partner: Partner, review: Review) -> Submission:
+async def withdraw(submission_id: SubmissionId, partner: Partner, review: Review) -> SubmissionView:
     decision = await review.withdraw(partner, submission_id)
-    return Submission.of(decision.submission)
+    return SubmissionView.of(decision.submission)
 
 
 @router.post(
@@ -149,8 +154,8 @@ async def withdraw(submission_id: SubmissionId, partner: Partner, review: Review
         *AUTH_ERRORS, SubmissionNotFoundError, AlreadyClaimedError, SubmissionClosedError
     ),
 )
-async def claim(submission_id: SubmissionId, reviewer: Reviewer, review: Review) -> Submission:
-    return Submission.of(await review.claim(reviewer, submission_id))
+async def claim(submission_id: SubmissionId, reviewer: Reviewer, review: Review) -> SubmissionView:
+    return SubmissionView.of(await review.claim(reviewer, submission_id))
 
 
 @router.post(
@@ -162,9 +167,11 @@ async def claim(submission_id: SubmissionId, reviewer: Reviewer, review: Review)
     operation_id="approveSubmission",
     responses=problem_responses(*DECISION_ERRORS),
 )
-async def approve(submission_id: SubmissionId, reviewer: Reviewer, review: Review) -> Submission:
+async def approve(
+    submission_id: SubmissionId, reviewer: Reviewer, review: Review
+) -> SubmissionView:
     decision = await review.approve(reviewer, submission_id)
-    return Submission.of(decision.submission)
+    return SubmissionView.of(decision.submission)
 
 
 @router.post(
@@ -175,8 +182,8 @@ async def approve(submission_id: SubmissionId, reviewer: Reviewer, review: Revie
     responses=problem_responses(*DECISION_ERRORS, ValidationProblem),
 )
 async def reject(
-    submission_id: SubmissionId, body: Rejection, reviewer: Reviewer, review: Review
-) -> Submission:
+    submission_id: SubmissionId, body: RejectRequest, reviewer: Reviewer, review: Review
+) -> SubmissionView:
     notes = [n.model_dump() for n in body.notes]
     decision = await review.reject(reviewer, submission_id, body.reason, notes)
-    return Submission.of(decision.submission)
+    return SubmissionView.of(decision.submission)

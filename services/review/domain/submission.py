@@ -8,8 +8,13 @@
 never shown; nor is `expired`, what a `freezing` submission becomes when its submit died
 (its id is never used again, so a late freeze for it can't be mistaken for a live one).
 
-The database applies each move as a conditional update from `ALLOWED_FROM`, so two racing
-moves (a claim and a withdrawal) can't both win; `refusal` names why one lost.
+Who may do what: the partner who owns a submission withdraws it; a reviewer claims it; only
+the reviewer who claimed it decides it (approves or rejects). Partners see their own
+submissions, reviewers and services every one (`may_see`).
+
+`transition` is the machine itself. The database applies each move as a conditional update
+from `ALLOWED_FROM` as well, so two racing moves (a claim and a withdrawal) can't both win;
+`refusal` names why one lost.
 """
 
 from enum import StrEnum
@@ -25,6 +30,8 @@ from shared.problems import ProblemError
 
 
 class Status(StrEnum):
+    """Where a submission is in its review."""
+
     freezing = "freezing"
     expired = "expired"
     pending = "pending"
@@ -35,6 +42,8 @@ class Status(StrEnum):
 
 
 class Action(StrEnum):
+    """A move someone makes on a submission."""
+
     withdraw = "withdraw"
     claim = "claim"
     approve = "approve"
@@ -57,6 +66,42 @@ RESULT: dict[Action, Status] = {
     Action.approve: Status.approved,
     Action.reject: Status.rejected,
 }
+
+
+# What each move writes on the submission's timeline.
+EVENT: dict[Action, str] = {
+    Action.withdraw: "withdrawn",
+    Action.claim: "claimed",
+    Action.approve: "approved",
+    Action.reject: "rejected",
+}
+
+# The moves only the submission's owner may make (to anyone else it does not exist).
+OWNER_MOVES = frozenset({Action.withdraw})
+# The moves only the reviewer who claimed the submission may make.
+CLAIMANT_MOVES = frozenset({Action.approve, Action.reject})
+
+
+def transition(action: Action, status: Status, *, claimant: bool = True) -> Status:
+    """The status `action` takes a submission in `status` to; raises `refusal` if it can't.
+
+    `claimant` tells, for a decision, whether the one deciding claimed the submission.
+    """
+    if status != ALLOWED_FROM[action] or (action in CLAIMANT_MOVES and not claimant):
+        raise refusal(action, status, claimant=claimant)
+    return RESULT[action]
+
+
+def may_see(status: Status, owner_id: str, *, viewer_role: str, viewer_id: str) -> bool:
+    """Whether a viewer (by role and id) may see a submission: its owner, reviewers, services.
+
+    A submission still `freezing`, or `expired`, is seen by no one.
+    """
+    if status not in VISIBLE:
+        return False
+    if viewer_role == "partner":
+        return owner_id == viewer_id
+    return viewer_role in ("reviewer", "service")
 
 
 def refusal(action: Action, status: Status, *, claimant: bool = True) -> ProblemError:

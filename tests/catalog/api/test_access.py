@@ -63,15 +63,15 @@ INTERNAL_ROUTES = [
 
 
 @pytest.fixture
-async def world(driver: CatalogDriver, catalog: httpx.AsyncClient) -> World:
-    product, plan, addon = await driver.listing()
-    frozen = await driver.freeze(product["id"], "sub_1")
+async def world(catalog_driver: CatalogDriver, catalog: httpx.AsyncClient) -> World:
+    product, plan, addon = await catalog_driver.listing()
+    frozen = await catalog_driver.freeze(product["id"], "sub_1")
     assert frozen.status_code == 200, frozen.text
-    assert (await driver.unlock(product["id"], "sub_1")).status_code == 200
+    assert (await catalog_driver.unlock(product["id"], "sub_1")).status_code == 200
     upload = await catalog.post(
         "/v1/documents",
         files={"file": ("terms.txt", b"Support terms.", "text/plain")},
-        headers=driver.auth,
+        headers=catalog_driver.auth,
     )
     assert upload.status_code == 201, upload.text
     return World(product["id"], plan["id"], addon["id"], upload.json()["id"])
@@ -150,42 +150,52 @@ async def test_internal_routes_need_a_service_token(
 
 @pytest.mark.parametrize("route", PRODUCT_ROUTES, ids=str)
 async def test_another_partners_product_is_404(
-    catalog: httpx.AsyncClient, keys: TestKeys, driver: CatalogDriver, world: World, route: Route
+    catalog: httpx.AsyncClient,
+    keys: TestKeys,
+    catalog_driver: CatalogDriver,
+    world: World,
+    route: Route,
 ) -> None:
-    before = await catalog.get(f"/v1/products/{world.product}/draft", headers=driver.auth)
+    before = await catalog.get(f"/v1/products/{world.product}/draft", headers=catalog_driver.auth)
 
     response = await call(catalog, world, route, keys.headers("partner", OTHER_PARTNER))
 
     assert_problem(response, 404, "product_not_found")
-    after = await catalog.get(f"/v1/products/{world.product}/draft", headers=driver.auth)
+    after = await catalog.get(f"/v1/products/{world.product}/draft", headers=catalog_driver.auth)
     assert after.json() == before.json()
 
 
 async def test_an_unknown_product_is_404_like_anothers(
-    catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
-    response = await catalog.get("/v1/products/prd_doesnotexist/draft", headers=driver.auth)
+    response = await catalog.get("/v1/products/prd_doesnotexist/draft", headers=catalog_driver.auth)
 
     assert_problem(response, 404, "product_not_found")
 
 
 async def test_another_partners_draft_can_not_be_frozen_in_their_name(
-    catalog: httpx.AsyncClient, driver: CatalogDriver, world: World
+    catalog: httpx.AsyncClient, catalog_driver: CatalogDriver, world: World
 ) -> None:
-    globex = CatalogDriver(catalog, driver.keys, OTHER_PARTNER)
+    globex = CatalogDriver(catalog, catalog_driver.keys, OTHER_PARTNER)
 
     assert_problem(await globex.freeze(world.product, "sub_9"), 404, "product_not_found")
-    draft = (await catalog.get(f"/v1/products/{world.product}/draft", headers=driver.auth)).json()
+    draft = (
+        await catalog.get(f"/v1/products/{world.product}/draft", headers=catalog_driver.auth)
+    ).json()
     assert draft["locked"] is False
 
 
 @pytest.mark.parametrize("suffix", ["", "/content"])
 async def test_another_partners_private_document_is_404(
-    catalog: httpx.AsyncClient, keys: TestKeys, driver: CatalogDriver, world: World, suffix: str
+    catalog: httpx.AsyncClient,
+    keys: TestKeys,
+    catalog_driver: CatalogDriver,
+    world: World,
+    suffix: str,
 ) -> None:
     url = f"/v1/documents/{world.document}{suffix}"
 
-    assert (await catalog.get(url, headers=driver.auth)).status_code == 200
+    assert (await catalog.get(url, headers=catalog_driver.auth)).status_code == 200
     assert_problem(
         await catalog.get(url, headers=keys.headers("partner", OTHER_PARTNER)),
         404,
@@ -230,10 +240,10 @@ async def test_uploading_without_a_token_is_401(catalog: httpx.AsyncClient) -> N
 
 
 async def test_the_public_routes_need_no_token(
-    catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
 
     assert (await catalog.get("/v1/products")).status_code == 200
     assert (await catalog.get(f"/v1/products/{product['id']}")).status_code == 200
@@ -241,10 +251,10 @@ async def test_the_public_routes_need_no_token(
 
 
 async def test_ownership_comes_from_the_token_not_the_body(
-    catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     response = await catalog.post(
-        "/v1/products", json=product_body(partner_id=OTHER_PARTNER), headers=driver.auth
+        "/v1/products", json=product_body(partner_id=OTHER_PARTNER), headers=catalog_driver.auth
     )
 
     assert_problem(response, 422, "validation_error")

@@ -26,12 +26,12 @@ def docx() -> bytes:
 
 
 async def upload(
-    driver: CatalogDriver, content: bytes = TERMS, filename: str = "terms.txt"
+    catalog_driver: CatalogDriver, content: bytes = TERMS, filename: str = "terms.txt"
 ) -> dict[str, Any]:
-    response = await driver.client.post(
+    response = await catalog_driver.client.post(
         "/v1/documents",
         files={"file": (filename, content, "application/octet-stream")},
-        headers=driver.auth,
+        headers=catalog_driver.auth,
     )
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -55,9 +55,9 @@ def custom(document_id: str, kind: str = "custom") -> dict[str, str]:
     ids=["text", "pdf", "docx", "text-named-pdf"],
 )
 async def test_an_upload_is_stored_with_its_sha256_and_judged_by_content(
-    driver: CatalogDriver, content: bytes, filename: str, media_type: DocumentType
+    catalog_driver: CatalogDriver, content: bytes, filename: str, media_type: DocumentType
 ) -> None:
-    document = await upload(driver, content, filename)
+    document = await upload(catalog_driver, content, filename)
 
     assert document["id"].startswith("doc_")
     assert document["sha256"] == hashlib.sha256(content).hexdigest()
@@ -68,11 +68,11 @@ async def test_an_upload_is_stored_with_its_sha256_and_judged_by_content(
     assert document["content_url"] == f"/v1/documents/{document['id']}/content"
 
 
-async def test_the_owner_downloads_the_exact_bytes(driver: CatalogDriver) -> None:
+async def test_the_owner_downloads_the_exact_bytes(catalog_driver: CatalogDriver) -> None:
     content = docx()
-    document = await upload(driver, content, "Terms & Conditions (v2).docx")
+    document = await upload(catalog_driver, content, "Terms & Conditions (v2).docx")
 
-    response = await driver.client.get(document["content_url"], headers=driver.auth)
+    response = await catalog_driver.client.get(document["content_url"], headers=catalog_driver.auth)
 
     assert response.status_code == 200
     assert response.content == content
@@ -84,59 +84,63 @@ async def test_the_owner_downloads_the_exact_bytes(driver: CatalogDriver) -> Non
     )
 
 
-async def test_the_metadata_reads_back(driver: CatalogDriver) -> None:
-    document = await upload(driver)
+async def test_the_metadata_reads_back(catalog_driver: CatalogDriver) -> None:
+    document = await upload(catalog_driver)
 
-    response = await driver.client.get(f"/v1/documents/{document['id']}", headers=driver.auth)
+    response = await catalog_driver.client.get(
+        f"/v1/documents/{document['id']}", headers=catalog_driver.auth
+    )
 
     assert response.json() == document
 
 
 async def test_a_document_is_private_until_a_live_addon_uses_it(
-    driver: CatalogDriver, keys: TestKeys
+    catalog_driver: CatalogDriver, keys: TestKeys
 ) -> None:
-    document = await upload(driver)
-    product = await driver.product(product_type="saas")
-    await driver.plan(product["id"])
-    await driver.addon(product["id"], agreement=custom(document["id"]))
+    document = await upload(catalog_driver)
+    product = await catalog_driver.product(product_type="saas")
+    await catalog_driver.plan(product["id"])
+    await catalog_driver.addon(product["id"], agreement=custom(document["id"]))
     meta, content = f"/v1/documents/{document['id']}", document["content_url"]
     stranger = keys.headers("customer", "carol")
 
     for url in (meta, content):
-        assert_problem(await driver.client.get(url), 404, "document_not_found")
-    frozen = await driver.freeze(product["id"])
+        assert_problem(await catalog_driver.client.get(url), 404, "document_not_found")
+    frozen = await catalog_driver.freeze(product["id"])
     assert frozen.status_code == 200, frozen.text
-    assert_problem(await driver.client.get(content, headers=stranger), 404, "document_not_found")
+    assert_problem(
+        await catalog_driver.client.get(content, headers=stranger), 404, "document_not_found"
+    )
 
-    assert (await driver.publish(product["id"], 1)).status_code == 200
+    assert (await catalog_driver.publish(product["id"], 1)).status_code == 200
 
-    public = await driver.client.get(meta)
+    public = await catalog_driver.client.get(meta)
     assert public.status_code == 200
     assert public.json()["public"] is True
-    download = await driver.client.get(content, headers=stranger)
+    download = await catalog_driver.client.get(content, headers=stranger)
     assert download.status_code == 200
     assert download.content == TERMS
 
 
 async def test_an_unused_document_stays_private_when_another_goes_public(
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
-    used = await upload(driver)
-    unused = await upload(driver, b"Other terms.")
-    product = await driver.product(product_type="saas")
-    await driver.plan(product["id"])
-    await driver.addon(product["id"], agreement=custom(used["id"]))
-    await driver.go_live(product["id"])
+    used = await upload(catalog_driver)
+    unused = await upload(catalog_driver, b"Other terms.")
+    product = await catalog_driver.product(product_type="saas")
+    await catalog_driver.plan(product["id"])
+    await catalog_driver.addon(product["id"], agreement=custom(used["id"]))
+    await catalog_driver.go_live(product["id"])
 
-    assert (await driver.client.get(f"/v1/documents/{used['id']}")).status_code == 200
+    assert (await catalog_driver.client.get(f"/v1/documents/{used['id']}")).status_code == 200
     assert_problem(
-        await driver.client.get(f"/v1/documents/{unused['id']}"), 404, "document_not_found"
+        await catalog_driver.client.get(f"/v1/documents/{unused['id']}"), 404, "document_not_found"
     )
 
 
-async def test_an_unknown_document_is_404(driver: CatalogDriver) -> None:
+async def test_an_unknown_document_is_404(catalog_driver: CatalogDriver) -> None:
     assert_problem(
-        await driver.client.get("/v1/documents/doc_nothing", headers=driver.auth),
+        await catalog_driver.client.get("/v1/documents/doc_nothing", headers=catalog_driver.auth),
         404,
         "document_not_found",
     )
@@ -149,11 +153,11 @@ async def test_an_unknown_document_is_404(driver: CatalogDriver) -> None:
     "product", [{"product_type": "saas"}, {"product_type": "service"}, {"billing_mode": "offline"}]
 )
 async def test_freeze_refuses_an_addon_without_an_uploaded_agreement(
-    driver: CatalogDriver, product: dict[str, str]
+    catalog_driver: CatalogDriver, product: dict[str, str]
 ) -> None:
-    created, _, addon = await driver.listing(**product)
+    created, _, addon = await catalog_driver.listing(**product)
 
-    body = assert_problem(await driver.freeze(created["id"]), 422, "draft_invalid")
+    body = assert_problem(await catalog_driver.freeze(created["id"]), 422, "draft_invalid")
 
     assert [(e["loc"], e["type"]) for e in body["errors"]] == [
         (["addons", addon["id"], "agreement"], "agreement_missing")
@@ -161,13 +165,15 @@ async def test_freeze_refuses_an_addon_without_an_uploaded_agreement(
 
 
 @pytest.mark.parametrize("kind", ["custom", "platform_template"])
-async def test_freeze_accepts_an_uploaded_agreement(driver: CatalogDriver, kind: str) -> None:
-    document = await upload(driver)
-    product = await driver.product(product_type="saas", billing_mode="offline")
-    await driver.plan(product["id"])
-    addon = await driver.addon(product["id"], agreement=custom(document["id"], kind))
+async def test_freeze_accepts_an_uploaded_agreement(
+    catalog_driver: CatalogDriver, kind: str
+) -> None:
+    document = await upload(catalog_driver)
+    product = await catalog_driver.product(product_type="saas", billing_mode="offline")
+    await catalog_driver.plan(product["id"])
+    addon = await catalog_driver.addon(product["id"], agreement=custom(document["id"], kind))
 
-    frozen = await driver.freeze(product["id"])
+    frozen = await catalog_driver.freeze(product["id"])
 
     assert frozen.status_code == 200, frozen.text
     assert frozen.json()["snapshot"]["addons"][0]["agreement"] == custom(document["id"], kind)
@@ -175,13 +181,13 @@ async def test_freeze_accepts_an_uploaded_agreement(driver: CatalogDriver, kind:
 
 
 async def test_a_saas_product_may_not_claim_the_platform_standard_agreement(
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
-    product = await driver.product(product_type="saas")
-    await driver.plan(product["id"])
-    addon = await driver.addon(product["id"], agreement={"kind": "platform_standard"})
+    product = await catalog_driver.product(product_type="saas")
+    await catalog_driver.plan(product["id"])
+    addon = await catalog_driver.addon(product["id"], agreement={"kind": "platform_standard"})
 
-    body = assert_problem(await driver.freeze(product["id"]), 422, "draft_invalid")
+    body = assert_problem(await catalog_driver.freeze(product["id"]), 422, "draft_invalid")
 
     assert [(e["loc"], e["type"]) for e in body["errors"]] == [
         (["addons", addon["id"], "agreement"], "agreement_not_allowed")
@@ -189,28 +195,28 @@ async def test_a_saas_product_may_not_claim_the_platform_standard_agreement(
 
 
 async def test_a_marketplace_product_billed_online_may_upload_its_own(
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
-    document = await upload(driver)
-    product = await driver.product()
-    await driver.plan(product["id"])
-    await driver.addon(product["id"], agreement=custom(document["id"]))
+    document = await upload(catalog_driver)
+    product = await catalog_driver.product()
+    await catalog_driver.plan(product["id"])
+    await catalog_driver.addon(product["id"], agreement=custom(document["id"]))
 
-    frozen = await driver.freeze(product["id"])
+    frozen = await catalog_driver.freeze(product["id"])
 
     assert frozen.json()["snapshot"]["addons"][0]["agreement"] == custom(document["id"])
 
 
 async def test_another_partners_document_is_refused_as_an_agreement(
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
-    globex = CatalogDriver(driver.client, driver.keys, "globex")
+    globex = CatalogDriver(catalog_driver.client, catalog_driver.keys, "globex")
     theirs = await upload(globex)
-    product = await driver.product(product_type="saas")
-    await driver.plan(product["id"])
+    product = await catalog_driver.product(product_type="saas")
+    await catalog_driver.plan(product["id"])
     base = f"/v1/products/{product['id']}/draft/addons"
 
-    added = await driver.client.post(
+    added = await catalog_driver.client.post(
         base,
         json={
             "name": "+100 devices",
@@ -219,40 +225,46 @@ async def test_another_partners_document_is_refused_as_an_agreement(
             "entitlements": {"devices": 100},
             "agreement": custom(theirs["id"]),
         },
-        headers=driver.auth,
+        headers=catalog_driver.auth,
     )
     assert_problem(added, 422, "unknown_document")
 
-    mine = await driver.addon(product["id"])
-    patched = await driver.client.patch(
-        f"{base}/{mine['id']}", json={"agreement": custom(theirs["id"])}, headers=driver.auth
+    mine = await catalog_driver.addon(product["id"])
+    patched = await catalog_driver.client.patch(
+        f"{base}/{mine['id']}",
+        json={"agreement": custom(theirs["id"])},
+        headers=catalog_driver.auth,
     )
     assert_problem(patched, 422, "unknown_document")
 
 
 async def test_clearing_the_agreement_returns_to_the_platform_default(
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
-    document = await upload(driver)
-    product, _, addon = await driver.listing()
+    document = await upload(catalog_driver)
+    product, _, addon = await catalog_driver.listing()
     url = f"/v1/products/{product['id']}/draft/addons/{addon['id']}"
-    await driver.client.patch(url, json={"agreement": custom(document["id"])}, headers=driver.auth)
+    await catalog_driver.client.patch(
+        url, json={"agreement": custom(document["id"])}, headers=catalog_driver.auth
+    )
 
-    cleared = await driver.client.patch(url, json={"agreement": None}, headers=driver.auth)
+    cleared = await catalog_driver.client.patch(
+        url, json={"agreement": None}, headers=catalog_driver.auth
+    )
 
     assert cleared.json()["agreement"] is None
-    frozen = await driver.freeze(product["id"])
+    frozen = await catalog_driver.freeze(product["id"])
     assert frozen.json()["snapshot"]["addons"][0]["agreement"]["kind"] == "platform_standard"
 
 
 async def test_the_live_product_shows_the_agreement(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    document = await upload(driver)
-    product = await driver.product(product_type="service")
-    await driver.plan(product["id"])
-    await driver.addon(product["id"], agreement=custom(document["id"]))
-    await driver.go_live(product["id"])
+    document = await upload(catalog_driver)
+    product = await catalog_driver.product(product_type="service")
+    await catalog_driver.plan(product["id"])
+    await catalog_driver.addon(product["id"], agreement=custom(document["id"]))
+    await catalog_driver.go_live(product["id"])
 
     live = (await catalog.get(f"/v1/products/{product['id']}")).json()
 

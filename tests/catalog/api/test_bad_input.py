@@ -143,18 +143,18 @@ CASES = [
 
 
 @pytest.fixture
-async def ids(driver: CatalogDriver) -> dict[str, str]:
-    product, plan, addon = await driver.listing()
+async def ids(catalog_driver: CatalogDriver) -> dict[str, str]:
+    product, plan, addon = await catalog_driver.listing()
     return {"product": product["id"], "plan": plan["id"], "addon": addon["id"]}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_bad_input_is_a_problem_with_a_stable_code(
-    driver: CatalogDriver, ids: dict[str, str], case: Case
+    catalog_driver: CatalogDriver, ids: dict[str, str], case: Case
 ) -> None:
-    auth = driver.service if case.as_service else driver.auth
+    auth = catalog_driver.service if case.as_service else catalog_driver.auth
 
-    response = await driver.client.request(
+    response = await catalog_driver.client.request(
         case.method,
         case.path.format(**ids),
         json=case.json,
@@ -168,13 +168,13 @@ async def test_bad_input_is_a_problem_with_a_stable_code(
         assert body["errors"], body
 
 
-async def test_a_validation_problem_says_where_and_what(driver: CatalogDriver) -> None:
-    product, _, _ = await driver.listing()
+async def test_a_validation_problem_says_where_and_what(catalog_driver: CatalogDriver) -> None:
+    product, _, _ = await catalog_driver.listing()
 
-    response = await driver.client.post(
+    response = await catalog_driver.client.post(
         f"/v1/products/{product['id']}/draft/plans",
         json=plan_body(cycles=[{**MONTHLY, "price": price(-1)}]),
-        headers=driver.auth,
+        headers=catalog_driver.auth,
     )
 
     body = assert_problem(response, 422, "validation_error")
@@ -187,47 +187,49 @@ async def test_a_validation_problem_says_where_and_what(driver: CatalogDriver) -
     ]
 
 
-async def test_bad_input_leaves_the_draft_as_it_was(driver: CatalogDriver) -> None:
-    product, plan, _ = await driver.listing()
+async def test_bad_input_leaves_the_draft_as_it_was(catalog_driver: CatalogDriver) -> None:
+    product, plan, _ = await catalog_driver.listing()
     url = f"/v1/products/{product['id']}/draft"
-    before = (await driver.client.get(url, headers=driver.auth)).json()
+    before = (await catalog_driver.client.get(url, headers=catalog_driver.auth)).json()
 
     for changes in ({"name": "n" * 51}, {"billing_mode": None}, {"acceptance_days": 0}):
-        response = await driver.client.patch(url, json=changes, headers=driver.auth)
+        response = await catalog_driver.client.patch(url, json=changes, headers=catalog_driver.auth)
         assert response.status_code == 422
-    await driver.client.patch(
-        f"{url}/plans/{plan['id']}", json={"subscription_method": "one_time"}, headers=driver.auth
+    await catalog_driver.client.patch(
+        f"{url}/plans/{plan['id']}",
+        json={"subscription_method": "one_time"},
+        headers=catalog_driver.auth,
     )
 
-    assert (await driver.client.get(url, headers=driver.auth)).json() == before
+    assert (await catalog_driver.client.get(url, headers=catalog_driver.auth)).json() == before
 
 
 # -- uploads -------------------------------------------------------------------------------
 
 
 async def upload(
-    driver: CatalogDriver, content: bytes, filename: str = "terms.txt"
+    catalog_driver: CatalogDriver, content: bytes, filename: str = "terms.txt"
 ) -> httpx.Response:
-    return await driver.client.post(
-        "/v1/documents", files={"file": (filename, content)}, headers=driver.auth
+    return await catalog_driver.client.post(
+        "/v1/documents", files={"file": (filename, content)}, headers=catalog_driver.auth
     )
 
 
-async def test_an_upload_over_10_mib_is_413(driver: CatalogDriver) -> None:
-    response = await upload(driver, b"a" * (MAX_DOCUMENT_BYTES + 1))
+async def test_an_upload_over_10_mib_is_413(catalog_driver: CatalogDriver) -> None:
+    response = await upload(catalog_driver, b"a" * (MAX_DOCUMENT_BYTES + 1))
 
     assert_problem(response, 413, "document_too_large")
 
 
 async def test_an_upload_far_over_10_mib_is_refused_before_it_is_read(
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
-    response = await upload(driver, b"a" * (MAX_DOCUMENT_BYTES + 1024 * 1024))
+    response = await upload(catalog_driver, b"a" * (MAX_DOCUMENT_BYTES + 1024 * 1024))
 
     assert_problem(response, 413, "payload_too_large")
 
 
-async def test_a_streamed_upload_over_the_limit_is_413(driver: CatalogDriver) -> None:
+async def test_a_streamed_upload_over_the_limit_is_413(catalog_driver: CatalogDriver) -> None:
     async def multipart() -> AsyncIterator[bytes]:
         yield (
             b'--zzz\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
@@ -237,18 +239,18 @@ async def test_a_streamed_upload_over_the_limit_is_413(driver: CatalogDriver) ->
             yield b"a" * 1024 * 1024
         yield b"\r\n--zzz--\r\n"
 
-    response = await driver.client.post(
+    response = await catalog_driver.client.post(
         "/v1/documents",
         content=multipart(),
-        headers={**driver.auth, "Content-Type": "multipart/form-data; boundary=zzz"},
+        headers={**catalog_driver.auth, "Content-Type": "multipart/form-data; boundary=zzz"},
     )
 
     assert "content-length" not in response.request.headers
     assert_problem(response, 413, "payload_too_large")
 
 
-async def test_an_upload_of_exactly_10_mib_is_accepted(driver: CatalogDriver) -> None:
-    response = await upload(driver, b"a" * MAX_DOCUMENT_BYTES)
+async def test_an_upload_of_exactly_10_mib_is_accepted(catalog_driver: CatalogDriver) -> None:
+    response = await upload(catalog_driver, b"a" * MAX_DOCUMENT_BYTES)
 
     assert response.status_code == 201, response.text
     assert response.json()["size_bytes"] == MAX_DOCUMENT_BYTES
@@ -264,26 +266,28 @@ async def test_an_upload_of_exactly_10_mib_is_accepted(driver: CatalogDriver) ->
     ids=["junk", "png-named-pdf", "broken-zip-named-docx"],
 )
 async def test_an_upload_of_the_wrong_type_is_415(
-    driver: CatalogDriver, content: bytes, filename: str
+    catalog_driver: CatalogDriver, content: bytes, filename: str
 ) -> None:
-    assert_problem(await upload(driver, content, filename), 415, "unsupported_document_type")
+    assert_problem(
+        await upload(catalog_driver, content, filename), 415, "unsupported_document_type"
+    )
 
 
-async def test_an_empty_upload_is_422(driver: CatalogDriver) -> None:
-    assert_problem(await upload(driver, b""), 422, "empty_document")
+async def test_an_empty_upload_is_422(catalog_driver: CatalogDriver) -> None:
+    assert_problem(await upload(catalog_driver, b""), 422, "empty_document")
 
 
-async def test_an_upload_without_the_file_field_is_422(driver: CatalogDriver) -> None:
-    response = await driver.client.post(
-        "/v1/documents", files={"attachment": ("terms.txt", b"hi")}, headers=driver.auth
+async def test_an_upload_without_the_file_field_is_422(catalog_driver: CatalogDriver) -> None:
+    response = await catalog_driver.client.post(
+        "/v1/documents", files={"attachment": ("terms.txt", b"hi")}, headers=catalog_driver.auth
     )
 
     assert_problem(response, 422, "validation_error")
 
 
-async def test_an_upload_whose_file_is_a_plain_field_is_422(driver: CatalogDriver) -> None:
-    response = await driver.client.post(
-        "/v1/documents", data={"file": "Support terms."}, headers=driver.auth
+async def test_an_upload_whose_file_is_a_plain_field_is_422(catalog_driver: CatalogDriver) -> None:
+    response = await catalog_driver.client.post(
+        "/v1/documents", data={"file": "Support terms."}, headers=catalog_driver.auth
     )
 
     assert_problem(response, 422, "validation_error")
@@ -293,11 +297,13 @@ async def test_an_upload_whose_file_is_a_plain_field_is_422(driver: CatalogDrive
     "content_type",
     ["multipart/form-data; boundary=zzz", "multipart/form-data", "application/json"],
 )
-async def test_a_malformed_upload_body_is_4xx(driver: CatalogDriver, content_type: str) -> None:
-    response = await driver.client.post(
+async def test_a_malformed_upload_body_is_4xx(
+    catalog_driver: CatalogDriver, content_type: str
+) -> None:
+    response = await catalog_driver.client.post(
         "/v1/documents",
         content=b"this is not multipart",
-        headers={**driver.auth, "Content-Type": content_type},
+        headers={**catalog_driver.auth, "Content-Type": content_type},
     )
 
     assert 400 <= response.status_code < 500, response.text

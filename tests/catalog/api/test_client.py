@@ -20,8 +20,10 @@ async def client(catalog_app: FastAPI, keys: TestKeys) -> AsyncIterator[CatalogC
         yield CatalogClient(http, "http://catalog.test", tokens)
 
 
-async def test_freeze_publish_and_read_live(client: CatalogClient, driver: CatalogDriver) -> None:
-    product, plan, addon = await driver.listing()
+async def test_freeze_publish_and_read_live(
+    client: CatalogClient, catalog_driver: CatalogDriver
+) -> None:
+    product, plan, addon = await catalog_driver.listing()
 
     frozen = await client.freeze(product["id"], partner_id="acme", submission_id="sub_a")
     again = await client.freeze(product["id"], partner_id="acme", submission_id="sub_a")
@@ -38,9 +40,9 @@ async def test_freeze_publish_and_read_live(client: CatalogClient, driver: Catal
 
 
 async def test_refusals_carry_the_upstream_code(
-    client: CatalogClient, driver: CatalogDriver
+    client: CatalogClient, catalog_driver: CatalogDriver
 ) -> None:
-    product = await driver.product()
+    product = await catalog_driver.product()
 
     with pytest.raises(UpstreamProblem) as invalid:
         await client.freeze(product["id"], partner_id="acme", submission_id="sub_b")

@@ -5,8 +5,8 @@ import httpx
 from tests.catalog.factories import CatalogDriver
 
 
-async def test_create_product_returns_its_empty_draft(driver: CatalogDriver) -> None:
-    product = await driver.product()
+async def test_create_product_returns_its_empty_draft(catalog_driver: CatalogDriver) -> None:
+    product = await catalog_driver.product()
 
     assert product["id"].startswith("prd_")
     assert product["partner_id"] == "acme"
@@ -18,11 +18,11 @@ async def test_create_product_returns_its_empty_draft(driver: CatalogDriver) -> 
 
 
 async def test_draft_shows_plans_and_addons(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    product, plan, addon = await driver.listing()
+    product, plan, addon = await catalog_driver.listing()
 
-    response = await catalog.get(f"/v1/products/{product['id']}/draft", headers=driver.auth)
+    response = await catalog.get(f"/v1/products/{product['id']}/draft", headers=catalog_driver.auth)
 
     assert response.status_code == 200
     draft = response.json()["draft"]
@@ -33,20 +33,20 @@ async def test_draft_shows_plans_and_addons(
 
 
 async def test_nothing_is_public_before_publication(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    product, _, _ = await driver.listing()
+    product, _, _ = await catalog_driver.listing()
 
     assert (await catalog.get(f"/v1/products/{product['id']}")).status_code == 404
     assert (await catalog.get("/v1/products")).json() == {"items": [], "next_cursor": None}
 
 
 async def test_published_revision_is_public_with_plans_addons_and_agreement(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    product, plan, addon = await driver.listing()
+    product, plan, addon = await catalog_driver.listing()
 
-    revision = await driver.go_live(product["id"])
+    revision = await catalog_driver.go_live(product["id"])
 
     response = await catalog.get(f"/v1/products/{product['id']}")
     assert response.status_code == 200
@@ -60,26 +60,30 @@ async def test_published_revision_is_public_with_plans_addons_and_agreement(
 
 
 async def test_draft_edits_after_publication_do_not_change_the_live_view(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
 
     await catalog.patch(
-        f"/v1/products/{product['id']}/draft", json={"name": "FleetOTA 2"}, headers=driver.auth
+        f"/v1/products/{product['id']}/draft",
+        json={"name": "FleetOTA 2"},
+        headers=catalog_driver.auth,
     )
 
     assert (await catalog.get(f"/v1/products/{product['id']}")).json()["name"] == "FleetOTA"
-    draft = (await catalog.get(f"/v1/products/{product['id']}/draft", headers=driver.auth)).json()
+    draft = (
+        await catalog.get(f"/v1/products/{product['id']}/draft", headers=catalog_driver.auth)
+    ).json()
     assert draft["draft"]["name"] == "FleetOTA 2"
     assert draft["live_revision"] == 1
 
 
 async def test_revisions_are_listed_newest_first_with_changes(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    product, _, addon = await driver.listing()
-    await driver.go_live(product["id"], "sub_1")
+    product, _, addon = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"], "sub_1")
     await catalog.patch(
         f"/v1/products/{product['id']}/draft/addons/{addon['id']}",
         json={
@@ -87,16 +91,16 @@ async def test_revisions_are_listed_newest_first_with_changes(
                 {"unit": "month", "count": 1, "price": {"amount_minor": 2500, "currency": "EUR"}}
             ]
         },
-        headers=driver.auth,
+        headers=catalog_driver.auth,
     )
-    await driver.go_live(product["id"], "sub_2")
+    await catalog_driver.go_live(product["id"], "sub_2")
 
     listing = (
-        await catalog.get(f"/v1/products/{product['id']}/revisions", headers=driver.auth)
+        await catalog.get(f"/v1/products/{product['id']}/revisions", headers=catalog_driver.auth)
     ).json()
     assert [(r["number"], r["live"]) for r in listing] == [(2, True), (1, False)]
     second = (
-        await catalog.get(f"/v1/products/{product['id']}/revisions/2", headers=driver.auth)
+        await catalog.get(f"/v1/products/{product['id']}/revisions/2", headers=catalog_driver.auth)
     ).json()
     assert [(c["op"], c["path"], c["field"]) for c in second["changes"]] == [
         ("changed", f"addons/{addon['id']}", "cycles")

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from sqlalchemy import event, text, update
 
 import shared.notifications
+from services.catalog.api.deps import runtime_of
 from services.catalog.db.models import LiveProductRow
 from services.catalog.main import _render_live, create_app
 from services.catalog.service import LiveProductReads
@@ -65,8 +66,7 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str) -> 
 
 
 def reads_of(app: FastAPI) -> LiveProductReads:
-    reads: LiveProductReads = app.state.live_reads
-    return reads
+    return runtime_of(app).live_reads
 
 
 def memory_trusted(app: FastAPI) -> bool:
@@ -85,15 +85,15 @@ async def live(client: httpx.AsyncClient, product_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-async def next_revision(driver: CatalogDriver, product_id: str, number: int) -> None:
+async def next_revision(catalog_driver: CatalogDriver, product_id: str, number: int) -> None:
     """Edit the draft, submit it as revision `number` and publish it."""
-    response = await driver.client.patch(
+    response = await catalog_driver.client.patch(
         f"/v1/products/{product_id}/draft",
         json={"description": f"Revision {number}."},
-        headers=driver.auth,
+        headers=catalog_driver.auth,
     )
     assert response.status_code == 200, response.text
-    assert await driver.go_live(product_id, f"sub_{number}") == number
+    assert await catalog_driver.go_live(product_id, f"sub_{number}") == number
 
 
 async def change_behind_the_service(db: Database, product_id: str) -> str:
@@ -148,64 +148,64 @@ def held_reads(db: Database) -> tuple[LiveProductReads, asyncio.Event, asyncio.E
 
 
 async def test_the_publishing_replica_serves_its_publication_at_once(
-    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     # Trusted memory that hears no notification: only the publisher's own invalidation helps.
     reads = reads_of(catalog_app)
     await reads.close()
     reads.freshness = AlwaysFresh()
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
     assert (await live(catalog, product["id"]))["revision"] == 1
 
-    await next_revision(driver, product["id"], 2)
+    await next_revision(catalog_driver, product["id"], 2)
 
     assert (await live(catalog, product["id"]))["revision"] == 2
 
 
 async def test_trusted_memory_answers_without_the_database(
-    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     reads = reads_of(catalog_app)
     await reads.close()
     reads.freshness = AlwaysFresh()
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
     before = (await live(catalog, product["id"]))["published_at"]
 
-    await change_behind_the_service(catalog_app.state.db, product["id"])
+    await change_behind_the_service(runtime_of(catalog_app).db, product["id"])
 
     assert (await live(catalog, product["id"]))["published_at"] == before
 
 
 async def test_without_trusted_memory_every_read_asks_the_database(
-    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     reads = reads_of(catalog_app)
     await reads.close()  # no listener, no change counter
     assert not memory_trusted(catalog_app)
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
     await live(catalog, product["id"])
 
-    moved = await change_behind_the_service(catalog_app.state.db, product["id"])
+    moved = await change_behind_the_service(runtime_of(catalog_app).db, product["id"])
 
     assert same_instant((await live(catalog, product["id"]))["published_at"], moved)
 
 
 async def test_a_read_that_raced_an_invalidation_does_not_keep_what_it_read(
-    catalog_app: FastAPI, driver: CatalogDriver
+    catalog_app: FastAPI, catalog_driver: CatalogDriver
 ) -> None:
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
-    reads, fetched, release = held_reads(catalog_app.state.db)
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
+    reads, fetched, release = held_reads(runtime_of(catalog_app).db)
     reads.freshness = AlwaysFresh()
 
     # The read has fetched revision 1; revision 2 goes live (and is announced) before it ends.
     racing = asyncio.create_task(reads.get(product["id"]))
     await asyncio.wait_for(fetched.wait(), DEADLINE_SECONDS)
     fetched.clear()
-    await next_revision(driver, product["id"], 2)
+    await next_revision(catalog_driver, product["id"], 2)
     reads.forget(product["id"])
     release.set()
     assert b'"revision":1' in await racing
@@ -214,15 +214,15 @@ async def test_a_read_that_raced_an_invalidation_does_not_keep_what_it_read(
 
 
 async def test_an_unpublished_product_is_not_found_and_then_found_once_live(
-    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     reads = reads_of(catalog_app)
     await reads.close()
     reads.freshness = AlwaysFresh()
-    product, _, _ = await driver.listing()
+    product, _, _ = await catalog_driver.listing()
     assert (await catalog.get(f"/v1/products/{product['id']}")).status_code == 404
 
-    await driver.go_live(product["id"])
+    await catalog_driver.go_live(product["id"])
 
     assert (await live(catalog, product["id"]))["revision"] == 1
 
@@ -270,15 +270,15 @@ async def test_a_publication_through_one_replica_reaches_the_other_through_notif
     replica_b: FastAPI,
     catalog: httpx.AsyncClient,
     catalog_b: httpx.AsyncClient,
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
     await both_trusted(catalog_app, replica_b)
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
     assert (await live(catalog, product["id"]))["revision"] == 1
     assert (await live(catalog_b, product["id"]))["revision"] == 1
 
-    await next_revision(driver, product["id"], 2)
+    await next_revision(catalog_driver, product["id"], 2)
 
     assert (await live(catalog, product["id"]))["revision"] == 2  # the publisher: no wait
     waited = await eventually(
@@ -294,14 +294,14 @@ async def test_first_publication_is_seen_by_replicas_that_answered_404(
     replica_b: FastAPI,
     catalog: httpx.AsyncClient,
     catalog_b: httpx.AsyncClient,
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
     await both_trusted(catalog_app, replica_b)
-    product, _, _ = await driver.listing()
+    product, _, _ = await catalog_driver.listing()
     for client in (catalog, catalog_b):
         assert (await client.get(f"/v1/products/{product['id']}")).status_code == 404
 
-    await driver.go_live(product["id"])
+    await catalog_driver.go_live(product["id"])
 
     assert (await live(catalog, product["id"]))["revision"] == 1  # the publisher: no wait
     await eventually(lambda: _found(catalog_b, product["id"]), "replica B serves the new product")
@@ -312,15 +312,15 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
     catalog_app: FastAPI,
     replica_b: FastAPI,
     catalog_b: httpx.AsyncClient,
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
     hold_reconnects: asyncio.Event,
 ) -> None:
     await both_trusted(catalog_app, replica_b)
-    db: Database = catalog_app.state.db
-    read_during_outage = (await driver.listing())[0]
-    untouched_during_outage = (await driver.listing())[0]
+    db: Database = runtime_of(catalog_app).db
+    read_during_outage = (await catalog_driver.listing())[0]
+    untouched_during_outage = (await catalog_driver.listing())[0]
     for product in (read_during_outage, untouched_during_outage):
-        await driver.go_live(product["id"])
+        await catalog_driver.go_live(product["id"])
         assert (await live(catalog_b, product["id"]))["revision"] == 1
 
     # B's listener is killed and can't come back yet: B must stop trusting its memory.
@@ -333,7 +333,7 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
 
     # Publications through A while B hears nothing: B reads the database, right away.
     for product in (read_during_outage, untouched_during_outage):
-        await next_revision(driver, product["id"], 2)
+        await next_revision(catalog_driver, product["id"], 2)
     assert (await live(catalog_b, read_during_outage["id"]))["revision"] == 2
     moved = await change_behind_the_service(db, read_during_outage["id"])
     assert same_instant((await live(catalog_b, read_during_outage["id"]))["published_at"], moved)
@@ -351,7 +351,7 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
     assert (await live(catalog_b, read_during_outage["id"]))["published_at"] == kept
 
     # ...and a publication through A reaches B through the new connection.
-    await next_revision(driver, read_during_outage["id"], 3)
+    await next_revision(catalog_driver, read_during_outage["id"], 3)
     await eventually(
         lambda: _revision_is(catalog_b, read_during_outage["id"], 3), "replica B serves revision 3"
     )
@@ -359,14 +359,14 @@ async def test_a_replica_whose_listener_is_killed_asks_the_database_until_it_is_
 
 @on_sqlite_file
 async def test_on_a_sqlite_file_a_kept_product_is_served_without_a_query(
-    catalog_app: FastAPI, catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog_app: FastAPI, catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     assert isinstance(reads_of(catalog_app).freshness, SQLiteChangeCounter)
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
     assert (await live(catalog, product["id"]))["revision"] == 1
 
-    with statements_sent(catalog_app.state.db) as sent:
+    with statements_sent(runtime_of(catalog_app).db) as sent:
         assert (await live(catalog, product["id"]))["revision"] == 1
 
     assert sent == []
@@ -377,28 +377,28 @@ async def test_a_publication_through_one_process_is_served_by_the_other_at_once_
     catalog_app: FastAPI,
     replica_b: FastAPI,
     catalog_b: httpx.AsyncClient,
-    driver: CatalogDriver,
+    catalog_driver: CatalogDriver,
 ) -> None:
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
     assert (await live(catalog_b, product["id"]))["revision"] == 1
-    with statements_sent(replica_b.state.db) as sent:
+    with statements_sent(runtime_of(replica_b).db) as sent:
         assert (await live(catalog_b, product["id"]))["revision"] == 1
     assert sent == []  # B answers from memory...
 
-    await next_revision(driver, product["id"], 2)  # ...until A commits: no wait, no polling
+    await next_revision(catalog_driver, product["id"], 2)  # ...until A commits: no wait, no polling
 
     assert (await live(catalog_b, product["id"]))["revision"] == 2
 
 
 @on_sqlite_file
 async def test_a_read_that_raced_a_commit_on_sqlite_does_not_keep_what_it_read(
-    catalog_app: FastAPI, driver: CatalogDriver
+    catalog_app: FastAPI, catalog_driver: CatalogDriver
 ) -> None:
-    product, _, _ = await driver.listing()
-    await driver.go_live(product["id"])
+    product, _, _ = await catalog_driver.listing()
+    await catalog_driver.go_live(product["id"])
     # Reads of their own on the same file, which only the change counter tells of commits.
-    reads, fetched, release = held_reads(catalog_app.state.db)
+    reads, fetched, release = held_reads(runtime_of(catalog_app).db)
     await reads.start()
     try:
         # The read has fetched revision 1; revision 2 is committed by another connection
@@ -406,7 +406,7 @@ async def test_a_read_that_raced_a_commit_on_sqlite_does_not_keep_what_it_read(
         racing = asyncio.create_task(reads.get(product["id"]))
         await asyncio.wait_for(fetched.wait(), DEADLINE_SECONDS)
         fetched.clear()
-        await next_revision(driver, product["id"], 2)
+        await next_revision(catalog_driver, product["id"], 2)
         release.set()
         assert b'"revision":1' in await racing
 

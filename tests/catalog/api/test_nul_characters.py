@@ -18,10 +18,10 @@ async def test_nul_in_path_or_query_is_refused(catalog: httpx.AsyncClient, path:
 
 
 async def test_nul_in_a_json_body_is_refused(
-    catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     response = await catalog.post(
-        "/v1/products", json=product_body(description="bad\x00byte"), headers=driver.auth
+        "/v1/products", json=product_body(description="bad\x00byte"), headers=catalog_driver.auth
     )
 
     assert response.status_code == 422
@@ -29,11 +29,11 @@ async def test_nul_in_a_json_body_is_refused(
 
 
 async def test_nul_in_an_upload_file_name_is_dropped(
-    catalog: httpx.AsyncClient, driver: CatalogDriver
+    catalog: httpx.AsyncClient, catalog_driver: CatalogDriver
 ) -> None:
     files = {"file": ("terms\x00.txt", b"Support terms: 24/7.", "text/plain")}
 
-    response = await catalog.post("/v1/documents", files=files, headers=driver.auth)
+    response = await catalog.post("/v1/documents", files=files, headers=catalog_driver.auth)
 
     assert response.status_code == 201, response.text
     assert "\x00" not in response.json()["filename"]

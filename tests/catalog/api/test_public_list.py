@@ -8,11 +8,11 @@ from tests.catalog.factories import CatalogDriver
 from tests.problems import assert_problem
 
 
-async def publish(driver: CatalogDriver, **product: Any) -> str:
+async def publish(catalog_driver: CatalogDriver, **product: Any) -> str:
     """A live product with one plan; returns its id."""
-    created = await driver.product(**product)
-    await driver.plan(created["id"])
-    await driver.go_live(created["id"])
+    created = await catalog_driver.product(**product)
+    await catalog_driver.plan(created["id"])
+    await catalog_driver.go_live(created["id"])
     return str(created["id"])
 
 
@@ -24,10 +24,10 @@ async def listed(catalog: httpx.AsyncClient, **params: Any) -> list[str]:
 
 
 async def test_only_live_products_are_listed_with_their_summary(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    live = await publish(driver, name="Live one", billing_mode="offline")
-    await driver.listing(name="Draft only")
+    live = await publish(catalog_driver, name="Live one", billing_mode="offline")
+    await catalog_driver.listing(name="Draft only")
 
     response = await catalog.get("/v1/products")
 
@@ -47,10 +47,10 @@ async def test_only_live_products_are_listed_with_their_summary(
 
 
 async def test_category_filter_ignores_case_and_surrounding_spaces(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    cars = await publish(driver, name="Cars", category="Automotive")
-    await publish(driver, name="Robots", category="robotics")
+    cars = await publish(catalog_driver, name="Cars", category="Automotive")
+    await publish(catalog_driver, name="Robots", category="robotics")
 
     assert await listed(catalog, category="automotive") == [cars]
     assert await listed(catalog, category="AUTOMOTIVE") == [cars]
@@ -59,19 +59,19 @@ async def test_category_filter_ignores_case_and_surrounding_spaces(
 
 
 async def test_a_category_that_grows_when_case_folded_is_listed_and_found(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
     # "ß" folds to "ss", "ﬃ" to "ffi": a 40-character category can fold to up to 120.
-    wide = await publish(driver, name="Wide", category="ß" * 20 + "ﬃ" * 20)
-    street = await publish(driver, name="Street", category="Straße")
+    wide = await publish(catalog_driver, name="Wide", category="ß" * 20 + "ﬃ" * 20)
+    street = await publish(catalog_driver, name="Street", category="Straße")
 
     assert await listed(catalog, category="ß" * 20 + "ﬃ" * 20) == [wide]
     assert await listed(catalog, category="STRASSE") == [street]
 
 
-async def test_partner_filter(driver: CatalogDriver, catalog: httpx.AsyncClient) -> None:
-    globex = CatalogDriver(driver.client, driver.keys, "globex")
-    mine = await publish(driver, name="Mine")
+async def test_partner_filter(catalog_driver: CatalogDriver, catalog: httpx.AsyncClient) -> None:
+    globex = CatalogDriver(catalog_driver.client, catalog_driver.keys, "globex")
+    mine = await publish(catalog_driver, name="Mine")
     theirs = await publish(globex, name="Theirs")
 
     assert await listed(catalog, partner_id="acme") == [mine]
@@ -80,11 +80,15 @@ async def test_partner_filter(driver: CatalogDriver, catalog: httpx.AsyncClient)
 
 
 async def test_q_matches_name_category_and_description_ignoring_case(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    ota = await publish(driver, name="FleetOTA", category="automotive", description="Updates.")
-    heat = await publish(driver, name="HeatMap", category="energy", description="Fleet heat.")
-    await publish(driver, name="Other", category="misc", description="Nothing alike.")
+    ota = await publish(
+        catalog_driver, name="FleetOTA", category="automotive", description="Updates."
+    )
+    heat = await publish(
+        catalog_driver, name="HeatMap", category="energy", description="Fleet heat."
+    )
+    await publish(catalog_driver, name="Other", category="misc", description="Nothing alike.")
 
     assert sorted(await listed(catalog, q="fleet")) == sorted([ota, heat])
     assert await listed(catalog, q="ENERGY") == [heat]
@@ -93,12 +97,12 @@ async def test_q_matches_name_category_and_description_ignoring_case(
 
 
 async def test_q_with_like_wildcards_matches_them_literally(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    percent = await publish(driver, name="100% uptime", description="Monitoring.")
-    underscore = await publish(driver, name="snake_case", description="Linting.")
-    backslash = await publish(driver, name="back\\slash", description="Paths.")
-    await publish(driver, name="Plain", description="Nothing special here.")
+    percent = await publish(catalog_driver, name="100% uptime", description="Monitoring.")
+    underscore = await publish(catalog_driver, name="snake_case", description="Linting.")
+    backslash = await publish(catalog_driver, name="back\\slash", description="Paths.")
+    await publish(catalog_driver, name="Plain", description="Nothing special here.")
 
     assert await listed(catalog, q="%") == [percent]
     assert await listed(catalog, q="_") == [underscore]
@@ -108,19 +112,19 @@ async def test_q_with_like_wildcards_matches_them_literally(
     assert await listed(catalog, q="%%") == []
 
 
-async def test_filters_combine(driver: CatalogDriver, catalog: httpx.AsyncClient) -> None:
-    globex = CatalogDriver(driver.client, driver.keys, "globex")
-    wanted = await publish(driver, name="Fleet A", category="automotive")
-    await publish(driver, name="Fleet B", category="energy")
+async def test_filters_combine(catalog_driver: CatalogDriver, catalog: httpx.AsyncClient) -> None:
+    globex = CatalogDriver(catalog_driver.client, catalog_driver.keys, "globex")
+    wanted = await publish(catalog_driver, name="Fleet A", category="automotive")
+    await publish(catalog_driver, name="Fleet B", category="energy")
     await publish(globex, name="Fleet C", category="automotive")
 
     assert await listed(catalog, q="fleet", category="automotive", partner_id="acme") == [wanted]
 
 
 async def test_25_products_in_pages_of_10_are_3_pages_without_repeats(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    published = [await publish(driver, name=f"Product {i:02d}") for i in range(25)]
+    published = [await publish(catalog_driver, name=f"Product {i:02d}") for i in range(25)]
 
     pages: list[list[str]] = []
     cursor: str | None = None
@@ -140,12 +144,12 @@ async def test_25_products_in_pages_of_10_are_3_pages_without_repeats(
 
 
 async def test_a_page_cursor_survives_new_publications(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    first = [await publish(driver, name=f"Early {i}") for i in range(3)]
+    first = [await publish(catalog_driver, name=f"Early {i}") for i in range(3)]
     page = (await catalog.get("/v1/products", params={"limit": 2})).json()
 
-    late = await publish(driver, name="Late")
+    late = await publish(catalog_driver, name="Late")
     rest = (
         await catalog.get("/v1/products", params={"limit": 2, "cursor": page["next_cursor"]})
     ).json()
@@ -155,12 +159,12 @@ async def test_a_page_cursor_survives_new_publications(
 
 
 async def test_filters_apply_across_pages(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
     wanted = []
     for i in range(5):
-        wanted.append(await publish(driver, name=f"Car {i}", category="automotive"))
-        await publish(driver, name=f"Robot {i}", category="robotics")
+        wanted.append(await publish(catalog_driver, name=f"Car {i}", category="automotive"))
+        await publish(catalog_driver, name=f"Robot {i}", category="robotics")
 
     first = (
         await catalog.get("/v1/products", params={"limit": 3, "category": "automotive"})
@@ -185,9 +189,9 @@ async def test_a_cursor_that_is_not_ours_is_refused(catalog: httpx.AsyncClient) 
 
 
 async def test_a_live_product_reads_as_its_revision(
-    driver: CatalogDriver, catalog: httpx.AsyncClient
+    catalog_driver: CatalogDriver, catalog: httpx.AsyncClient
 ) -> None:
-    product = await publish(driver, name="Read me")
+    product = await publish(catalog_driver, name="Read me")
 
     response = await catalog.get(f"/v1/products/{product}")
 

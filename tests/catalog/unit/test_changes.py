@@ -1,10 +1,10 @@
 """What a revision changes against the live one."""
 
-from services.catalog.domain.changes import Change, diff
+from services.catalog.domain.changes import RevisionChange, diff
 from tests.catalog.unit.factories import make_addon, make_plan, make_snapshot
 
 
-def ops(changes: list[Change]) -> list[tuple[str, str, str | None]]:
+def ops(changes: list[RevisionChange]) -> list[tuple[str, str, str | None]]:
     return [(c.op, c.path, c.field) for c in changes]
 
 

@@ -5,9 +5,11 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from services.review.api.deps import runtime_of
 from services.review.db.models import outbox
 from shared.auth import Principal, Role
 from shared.clock import utcnow
@@ -334,14 +336,14 @@ async def test_approval_while_catalog_is_down_goes_live_when_it_is_back(
     assert approved.json()["publication"]["state"] == "pending"
     assert (await catalog.get(f"/v1/products/{product['id']}")).status_code == 404
     catalog_link.up = True
-    review_app.state.outbox.base_delay = 0
+    runtime_of(review_app).outbox.base_delay = 0
     for _ in range(50):
-        await review_app.state.outbox.run_once()
+        await runtime_of(review_app).outbox.run_once()
         if (await catalog.get(f"/v1/products/{product['id']}")).status_code == 200:
             break
         await _expire_backoff(review_app)
     assert (await catalog.get(f"/v1/products/{product['id']}")).status_code == 200
-    assert await review_app.state.outbox.pending_count() == 0
+    assert await runtime_of(review_app).outbox.pending_count() == 0
 
 
 async def test_submit_while_catalog_is_down_is_503_and_can_be_retried(
@@ -365,7 +367,7 @@ async def test_unfinished_submission_expires_and_unlocks_the_draft(
 ) -> None:
     product, _, _ = await catalog_driver.listing()
     # A submit that froze the draft in the catalog and then died before recording it:
-    service = review_app.state.review
+    service = runtime_of(review_app).review
     service.freeze_grace_seconds = 0
     reserved = await service._reserve(  # the first half of submit
         _partner("acme"), product["id"], None, "sub_crashed"
@@ -373,7 +375,7 @@ async def test_unfinished_submission_expires_and_unlocks_the_draft(
     frozen = await catalog_driver.freeze(product["id"], reserved.id)
     assert frozen.status_code == 200
 
-    await review_app.state.outbox.run_once()
+    await runtime_of(review_app).outbox.run_once()
 
     draft = await catalog.get(f"/v1/products/{product['id']}/draft", headers=catalog_driver.auth)
     assert draft.json()["locked"] is False
@@ -386,7 +388,7 @@ def _partner(sub: str) -> Principal:
 
 async def _expire_backoff(app: FastAPI) -> None:
     """Make every waiting outbox entry due now (the test plays the passing of time)."""
-    async with app.state.db.sessionmaker() as session, session.begin():
+    async with runtime_of(app).db.sessionmaker() as session, session.begin():
         await session.execute(
             update(outbox).where(outbox.c.delivered_at.is_(None)).values(available_at=utcnow())
         )
@@ -399,17 +401,17 @@ async def test_a_freeze_that_lands_after_expiry_is_undone(
     catalog: httpx.AsyncClient,
 ) -> None:
     product, _, _ = await catalog_driver.listing()
-    service = review_app.state.review
+    service = runtime_of(review_app).review
     service.freeze_grace_seconds = 0
     real_freeze = service.catalog.freeze
 
     async def slow_freeze(*args: Any, **kwargs: Any) -> Any:
-        await review_app.state.outbox.run_once()  # the grace runs out while the call is slow
+        await runtime_of(review_app).outbox.run_once()  # the grace runs out while the call is slow
         return await real_freeze(*args, **kwargs)
 
-    service.catalog.freeze = slow_freeze
-    late = await review_driver.submit(product["id"], key="slow")
-    service.catalog.freeze = real_freeze
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service.catalog, "freeze", slow_freeze)
+        late = await review_driver.submit(product["id"], key="slow")
     service.freeze_grace_seconds = 60
 
     assert (late.status_code, late.json()["code"]) == (503, "submission_expired")

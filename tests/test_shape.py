@@ -1,0 +1,68 @@
+"""Every service has the same shape (STYLE.md's "One shape for every service"), read from its
+source: modules small enough to have one reason to change, API models named by one rule, and
+no two classes of one service sharing a name.
+
+The services listed in SERVICES are those that have taken the shape; the others join the list
+as they do.
+"""
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SERVICES_DIR
+
+SERVICES = ["catalog", "review"]
+MAX_LINES = 450
+# Request bodies: <Noun>Create (a POST that creates), <Noun>Patch, <Action>Request; responses:
+# <Noun>View; `StrictBody` is the base of bodies (never `Request`, which shadows FastAPI's).
+BODY_OR_VIEW = ("Create", "Patch", "Request", "View")
+# Parts of a body and of a view at once (a rejection's note on one field).
+PARTS = {"FieldNote"}
+
+
+def _modules(service: str) -> list[Path]:
+    return sorted((SERVICES_DIR / service).rglob("*.py"))
+
+
+def _classes(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    return [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_module_is_over_450_lines(service: str) -> None:
+    sizes = {
+        str(path.relative_to(SERVICES_DIR)): len(path.read_text().splitlines())
+        for path in _modules(service)
+    }
+
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_api_models_are_named_by_the_rule(service: str) -> None:
+    names = _classes(SERVICES_DIR / service / "api" / "schemas.py")
+
+    misnamed = [
+        name
+        for name in names
+        if name != "StrictBody" and name not in PARTS and not name.endswith(BODY_OR_VIEW)
+    ]
+
+    assert misnamed == []
+    assert "Request" not in names
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_two_classes_of_a_service_share_a_name(service: str) -> None:
+    # client.py is left out: it is what callers import, the wire form of the provider's nouns
+    # (`Money`, `Cycle`…); making those one definition with the provider's own is the wire
+    # contract's business, not a naming one.
+    counts = Counter(
+        name for path in _modules(service) if path.name != "client.py" for name in _classes(path)
+    )
+
+    assert {name: n for name, n in counts.items() if n > 1} == {}
