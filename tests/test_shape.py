@@ -2,8 +2,8 @@
 source: modules small enough to have one reason to change, API models named by one rule, and
 no two classes of one service sharing a name.
 
-The services listed in SERVICES are those that have taken the shape; the others join the list
-as they do.
+The offline verifier (`services/license/verifier.py`) is the one module allowed to be long: an
+application copies it as one file.
 """
 
 import ast
@@ -14,13 +14,15 @@ import pytest
 
 from tests.conftest import SERVICES_DIR
 
-SERVICES = ["catalog", "review"]
+SERVICES = ["catalog", "review", "orders", "license"]
 MAX_LINES = 450
+LONG_ON_PURPOSE = {"license/verifier.py"}
 # Request bodies: <Noun>Create (a POST that creates), <Noun>Patch, <Action>Request; responses:
 # <Noun>View; `StrictBody` is the base of bodies (never `Request`, which shadows FastAPI's).
 BODY_OR_VIEW = ("Create", "Patch", "Request", "View")
-# Parts of a body and of a view at once (a rejection's note on one field).
-PARTS = {"FieldNote"}
+# Named for what they are rather than by the rule: parts of a body (a rejection's note on one
+# field, an order's cycle) and the payment provider's own event, which is not an action of ours.
+PARTS = {"FieldNote", "CycleBody", "WebhookEvent"}
 
 
 def _modules(service: str) -> list[Path]:
@@ -39,7 +41,7 @@ def test_no_module_is_over_450_lines(service: str) -> None:
         for path in _modules(service)
     }
 
-    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+    assert {n: s for n, s in sizes.items() if s > MAX_LINES and n not in LONG_ON_PURPOSE} == {}
 
 
 @pytest.mark.parametrize("service", SERVICES)
