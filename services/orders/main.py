@@ -26,7 +26,7 @@ from shared.db import Database
 from shared.http import create_http_client
 from shared.idempotency import IdempotencyStore
 from shared.observability import configure_logging
-from shared.outbox import Handler, Outbox
+from shared.outbox import Outbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PAY_WAIT_MARGIN_SECONDS = 2.0
@@ -62,11 +62,9 @@ def create_app(
         tokens = ServiceTokenSource.from_file(
             settings.service_token_key_file, service_name="orders"
         )
-        handlers: dict[str, Handler] = {}
         relay = Outbox(
             outbox,
             db.sessionmaker,
-            handlers,
             poll_seconds=settings.outbox_poll_seconds,
             max_delay_seconds=settings.outbox_max_delay_seconds,
             metrics=app.state.metrics,
@@ -80,15 +78,11 @@ def create_app(
             payment_provider or provider_named(settings.payment_provider, db.sessionmaker),
             payment_resume_seconds=settings.payment_resume_seconds,
         )
-        handlers.update(
-            {
-                FULFIL: service.fulfil,
-                ACCEPT: service.deliver_accept,
-                REVOKE: service.deliver_revoke,
-                REFUND: service.deliver_refund,
-                RESUME: service.resume_payment,
-            }
-        )
+        relay.register(FULFIL, service.fulfil)
+        relay.register(ACCEPT, service.deliver_accept)
+        relay.register(REVOKE, service.deliver_revoke)
+        relay.register(REFUND, service.deliver_refund)
+        relay.register(RESUME, service.resume_payment)
         app.state.db = db
         app.state.verifier = AccessTokenVerifier.from_settings(settings, "orders", http)
         app.state.orders = service

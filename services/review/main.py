@@ -18,7 +18,7 @@ from shared.db import Database
 from shared.http import create_http_client
 from shared.idempotency import IdempotencyStore
 from shared.observability import configure_logging
-from shared.outbox import Handler, Outbox
+from shared.outbox import Outbox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -45,23 +45,17 @@ def create_app(
             settings.service_token_key_file, service_name="review"
         )
         catalog = CatalogClient(http, settings.catalog_url, tokens)
-        handlers: dict[str, Handler] = {}
         relay = Outbox(
             outbox,
             db.sessionmaker,
-            handlers,
             poll_seconds=settings.outbox_poll_seconds,
             max_delay_seconds=settings.outbox_max_delay_seconds,
             metrics=app.state.metrics,
         )
         review = ReviewService(db.sessionmaker, catalog, relay)
-        handlers.update(
-            {
-                PUBLISH: review.deliver_publish,
-                UNLOCK: review.deliver_unlock,
-                EXPIRE: review.expire_unfinished,
-            }
-        )
+        relay.register(PUBLISH, review.deliver_publish)
+        relay.register(UNLOCK, review.deliver_unlock)
+        relay.register(EXPIRE, review.expire_unfinished)
         app.state.db = db
         app.state.verifier = AccessTokenVerifier.from_settings(settings, "review", http)
         app.state.review = review
