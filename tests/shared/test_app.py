@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
+from harness.processes import free_port
 from shared.app import create_service_app
 from shared.auth import USER_ROLES, AccessTokenVerifier, StaticKey, TrustedIssuer
 from shared.db import Database, head_revision
@@ -22,7 +23,6 @@ from shared.problems import ConflictError
 from shared.settings import ServiceSettings
 from tests.conftest import POSTGRES_URL, SERVICES_DIR, TestKeys
 from tests.databases import fresh_database
-from tests.e2e.processes import free_port
 from tests.problems import assert_problem
 from tests.shared.outage import assert_unavailable, failing_sqlite_connects, terminate_backend
 
