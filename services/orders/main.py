@@ -20,7 +20,7 @@ from services.orders.db.models import idempotency_records, outbox
 from services.orders.payments import PaymentProvider, provider_named
 from services.orders.service import ACCEPT, FULFIL, REFUND, RESUME, REVOKE, OrderService
 from services.orders.settings import OrdersSettings
-from shared.app import create_service_app
+from shared.app import create_service_app, service_state
 from shared.auth import AccessTokenVerifier, ServiceTokenSource
 from shared.db import Database
 from shared.http import create_http_client
@@ -67,7 +67,7 @@ def create_app(
             db.sessionmaker,
             poll_seconds=settings.outbox_poll_seconds,
             max_delay_seconds=settings.outbox_max_delay_seconds,
-            metrics=app.state.metrics,
+            metrics=service_state(app).metrics,
         )
         service = OrderService(
             db.sessionmaker,

@@ -12,7 +12,7 @@ from services.review.api import submissions
 from services.review.db.models import idempotency_records, outbox
 from services.review.service import EXPIRE, PUBLISH, UNLOCK, ReviewService
 from services.review.settings import ReviewSettings
-from shared.app import create_service_app
+from shared.app import create_service_app, service_state
 from shared.auth import AccessTokenVerifier, ServiceTokenSource
 from shared.db import Database
 from shared.http import create_http_client
@@ -50,7 +50,7 @@ def create_app(
             db.sessionmaker,
             poll_seconds=settings.outbox_poll_seconds,
             max_delay_seconds=settings.outbox_max_delay_seconds,
-            metrics=app.state.metrics,
+            metrics=service_state(app).metrics,
         )
         review = ReviewService(db.sessionmaker, catalog, relay)
         relay.register(PUBLISH, review.deliver_publish)
