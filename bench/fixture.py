@@ -174,6 +174,7 @@ async def _populate(
 def prepare(
     processes: dict[str, BenchService], keys: Keys, clients: int, per_client: int
 ) -> Fixture:
+    """List the product and populate the instances (outside the timed part)."""
     product_id, plan_id, addon_id = list_product(processes, keys)
     fixture = Fixture(product_id, plan_id, addon_id)
     fixture.customers = [f"bench-customer-{n:02d}" for n in range(clients)]

@@ -11,12 +11,17 @@ GOAL_PURCHASES_PER_SECOND = 300.0
 GOAL_PURCHASE_P99_MS = 150.0
 GOAL_RSS_MB = 150.0
 
+LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+SCENARIOS = ("catalog", "license", "purchase")
+CPU_COLUMNS = (*SERVICES, "postgresql", "load")
+
 
 def _ratio(value: float, base: float) -> str:
     return f"{value / base:5.2f}x" if base else "    -"
 
 
 def table(results: dict[str, tuple[list[Row], dict[str, float]]]) -> str:
+    """The printed table: rates and latencies, CPU per unit, peak RSS."""
     lines = []
     header = (
         f"{'scenario':<38} {'conn':>4} {'per s':>8} {'x base':>7} "
@@ -51,12 +56,8 @@ def table(results: dict[str, tuple[list[Row], dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
-LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-SCENARIOS = ("catalog", "license", "purchase")
-CPU_COLUMNS = (*SERVICES, "postgresql", "load")
-
-
 def goals(results: dict[str, tuple[list[Row], dict[str, float]]]) -> list[dict[str, Any]]:
+    """Each goal, per database, as measured: met or not."""
     checks: list[dict[str, Any]] = []
     for kind, (rows, rss) in results.items():
         by_name = {row.name: row for row in rows}

@@ -115,6 +115,7 @@ class Row:
 def bench_database(
     kind: str, args: argparse.Namespace, pool: LoadPool
 ) -> tuple[list[Row], dict[str, float]]:
+    """Every wanted scenario on one kind of database: its rows, and each service's peak RSS."""
     reads, buyers, seconds = args.read_connections, args.purchase_connections, args.seconds
     with tempfile.TemporaryDirectory(prefix=f"market-bench-{kind}-") as name:
         folder = Path(name)

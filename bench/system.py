@@ -81,6 +81,7 @@ class Keys:
 
 
 def make_keys(folder: Path) -> Keys:
+    """Fresh keys in `folder`: the user issuer's, license's signing key, service-token keys."""
     issuer = Ed25519PrivateKey.generate()
     private_file, public_file = folder / "issuer.key.pem", folder / "issuer.pub.pem"
     private_file.write_bytes(private_key_pem(issuer))
