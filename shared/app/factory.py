@@ -57,7 +57,7 @@ def create_service_app(
         metrics=Metrics(),
         schema_head=head_revision(migrations),
     )
-    app.state.service = state
+    app.state.service_state = state
     # Still read as such by services' routes (their typed runtime will carry their settings).
     app.state.settings = settings
 

@@ -60,6 +60,6 @@ class ServiceState:
 
 def service_state(app: Starlette) -> ServiceState:
     """The typed state of an app built by `create_service_app`."""
-    state = app.state.service
+    state = app.state.service_state
     assert isinstance(state, ServiceState), "the app was not built by create_service_app"
     return state
