@@ -41,7 +41,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services shared tests
+	$(BIN)/mypy services shared harness bench tests
 	$(BIN)/lint-imports
 
 format: install

@@ -131,7 +131,6 @@ class Outbox:
         self,
         table: Table,
         sessionmaker: async_sessionmaker[AsyncSession],
-        handlers: dict[str, Handler],
         *,
         lease_seconds: float = 30.0,
         base_delay_seconds: float = 0.5,
@@ -144,7 +143,7 @@ class Outbox:
     ) -> None:
         self.table = table
         self.sessionmaker = sessionmaker
-        self.handlers = handlers
+        self._handlers: dict[str, Handler] = {}
         self.lease = timedelta(seconds=lease_seconds)
         self.base_delay = base_delay_seconds
         self.max_delay = max_delay_seconds
@@ -156,6 +155,13 @@ class Outbox:
         self._insert = insert(table)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    def register(self, topic: str, handler: Handler) -> None:
+        """Deliver entries of `topic` with `handler`; every topic is registered once, before
+        the relay starts (an entry added for an unregistered topic is refused)."""
+        if topic in self._handlers:
+            raise ValueError(f"outbox topic {topic!r} is registered already")
+        self._handlers[topic] = handler
 
     async def add(
         self,
@@ -170,7 +176,7 @@ class Outbox:
         With `delay_seconds` the relay delivers it once that much time has passed; without,
         the caller is expected to `deliver_now` and the relay waits out the claim grace.
         """
-        if topic not in self.handlers:
+        if topic not in self._handlers:
             raise ValueError(f"no outbox handler for {topic!r}")
         entry_id = new_id("obx")
         now = utcnow()
@@ -246,7 +252,7 @@ class Outbox:
                 )
             ).all()
         counts = {(topic, bool(failed)): int(n) for topic, failed, n in rows}
-        for topic in {*self.handlers, *(topic for topic, _ in counts)}:
+        for topic in {*self._handlers, *(topic for topic, _ in counts)}:
             self.metrics.outbox_failed.labels(topic).set(counts.get((topic, True), 0))
             self.metrics.outbox_pending.labels(topic).set(counts.get((topic, False), 0))
 
@@ -310,7 +316,7 @@ class Outbox:
 
     async def _deliver(self, entry: Entry) -> bool:
         try:
-            await self.handlers[entry.topic](entry.payload)
+            await self._handlers[entry.topic](entry.payload)
         except PermanentFailure as exc:
             await self._fail(entry, str(exc))
             return False

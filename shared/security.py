@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.auth import USER_ROLES, AccessTokenVerifier, Principal, Role
+from shared.app.state import service_state
+from shared.auth import USER_ROLES, Principal, Role
 from shared.problems import ForbiddenError, InvalidTokenError, UnauthenticatedError
 
 bearer_scheme = HTTPBearer(
@@ -35,7 +36,7 @@ async def current_principal(
             "Send an access token in the Authorization header: `Bearer <token>`.",
             headers={"WWW-Authenticate": 'Bearer realm="market"'},
         )
-    verifier: AccessTokenVerifier = request.app.state.verifier
+    verifier = service_state(request.app).verifier
     try:
         return await verifier.verify(credentials.credentials)
     except InvalidTokenError as exc:
@@ -48,7 +49,7 @@ async def optional_principal(request: Request) -> Principal | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    verifier: AccessTokenVerifier = request.app.state.verifier
+    verifier = service_state(request.app).verifier
     try:
         principal = await verifier.verify(token.strip())
     except InvalidTokenError:

@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import MetaData, delete
 from sqlalchemy.engine import make_url
 
+from harness.databases import run_on_server
 from shared.auth import Role, issue_access_token, issue_service_token
 from shared.db import Database, upgrade
 from shared.keys import private_key_pem, public_key_pem
 from shared.settings import API_AUDIENCE, CALLING_SERVICES, DEV_ISSUER
-from tests.databases import run_on_server
 
 T = TypeVar("T")
 

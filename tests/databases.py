@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
-from sqlalchemy.engine import URL, make_url
+from harness.databases import create_database, drop_database
 
 
 @asynccontextmanager
@@ -22,29 +21,9 @@ async def fresh_database(name: str, folder: Path) -> AsyncIterator[str]:
     if not postgres_url:
         yield f"sqlite+aiosqlite:///{folder / name}.db"
         return
-    server = make_url(postgres_url)
     database = f"market_test_{name}"
-    drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
-    await run_on_server(server, drop, f'CREATE DATABASE "{database}"')
+    url = await create_database(postgres_url, database)
     try:
-        yield server.set(database=database).render_as_string(hide_password=False)
+        yield url
     finally:
-        await run_on_server(server, drop)
-
-
-async def run_on_server(server: URL | str, *statements: str) -> None:
-    """Run `statements` on the server of `server` (a database URL), in its `postgres` database:
-    creating and dropping databases."""
-    server = make_url(server)
-    conn = await asyncpg.connect(
-        host=server.host,
-        port=server.port or 5432,
-        user=server.username,
-        password=server.password,
-        database="postgres",
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
+        await drop_database(postgres_url, database)

@@ -62,7 +62,9 @@ def test_a_failed_entry_is_listed_and_retried_until_delivered(
     catalog = Catalog()
 
     def relay(db: Database) -> Outbox:
-        return Outbox(outbox, db.sessionmaker, {"catalog.unlock": catalog.unlock})
+        box = Outbox(outbox, db.sessionmaker)
+        box.register("catalog.unlock", catalog.unlock)
+        return box
 
     async def add_and_deliver(db: Database) -> str:
         async with db.sessionmaker() as session, session.begin():

@@ -13,7 +13,7 @@ from services.catalog.db.models import LiveProductRow
 from services.catalog.db.uow import CatalogUnitOfWork
 from services.catalog.service import CatalogService, LiveProductReads
 from services.catalog.settings import CatalogSettings
-from shared.app import create_service_app
+from shared.app import create_service_app, service_state
 from shared.auth import AccessTokenVerifier
 from shared.db import Database
 from shared.http import create_http_client
@@ -47,8 +47,10 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         http = create_http_client(settings.http_timeout_seconds)
         app.state.runtime = CatalogRuntime(db=db, catalog=catalog, live_reads=live_reads)
         # What `shared.app` and `shared.security` read: the readiness probe and token checks.
-        app.state.db = db
-        app.state.verifier = AccessTokenVerifier.from_settings(settings, "catalog", http)
+        service_state(app).started(
+            db=db,
+            verifier=AccessTokenVerifier.from_settings(settings, "catalog", http),
+        )
         # On PostgreSQL: one LISTEN connection that keeps the product memory fresh.
         await live_reads.start()
         try:

@@ -23,7 +23,7 @@ from services.license.reads import BundleCache, LicenseReads
 from services.license.service import LicenseService
 from services.license.settings import LicenseSettings
 from services.license.suggestions import LiveAddons
-from shared.app import create_service_app
+from shared.app import create_service_app, service_state
 from shared.auth import AccessTokenVerifier
 from shared.db import Database
 from shared.http import create_http_client
@@ -60,8 +60,10 @@ def create_app(
         heads = head_reader(db)
         http = http_client or create_http_client(settings.http_timeout_seconds)
         # `shared` reads these two for every service (readiness, access tokens).
-        app.state.db = db
-        app.state.verifier = AccessTokenVerifier.from_settings(settings, "license", http)
+        service_state(app).started(
+            db=db,
+            verifier=AccessTokenVerifier.from_settings(settings, "license", http),
+        )
         # License reads only the public catalog (live add-ons): it holds no service-token key.
         catalog = CatalogClient(http, settings.catalog_url, None)
         app.state.license = LicenseRuntime(

@@ -22,13 +22,13 @@ from services.orders.db.uow import OrdersUnitOfWork
 from services.orders.payments import PaymentProvider, provider_named
 from services.orders.service import ACCEPT, FULFIL, REFUND, RESUME, REVOKE, OrderService
 from services.orders.settings import OrdersSettings
-from shared.app import create_service_app
+from shared.app import create_service_app, service_state
 from shared.auth import AccessTokenVerifier, ServiceTokenSource
 from shared.db import Database
 from shared.http import create_http_client
 from shared.idempotency import IdempotencyStore
 from shared.observability import configure_logging
-from shared.outbox import Handler, Outbox
+from shared.outbox import Outbox
 from shared.uow import UnitsOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -65,14 +65,12 @@ def create_app(
         tokens = ServiceTokenSource.from_file(
             settings.service_token_key_file, service_name="orders"
         )
-        handlers: dict[str, Handler] = {}
         relay = Outbox(
             outbox,
             db.sessionmaker,
-            handlers,
             poll_seconds=settings.outbox_poll_seconds,
             max_delay_seconds=settings.outbox_max_delay_seconds,
-            metrics=app.state.metrics,
+            metrics=service_state(app).metrics,
         )
         service = OrderService(
             UnitsOfWork(db, OrdersUnitOfWork, relay),
@@ -82,19 +80,16 @@ def create_app(
             payment_provider or provider_named(settings.payment_provider, db.sessionmaker),
             payment_resume_seconds=settings.payment_resume_seconds,
         )
-        handlers.update(
-            {
-                FULFIL: service.fulfil,
-                ACCEPT: service.deliver_accept,
-                REVOKE: service.deliver_revoke,
-                REFUND: service.deliver_refund,
-                RESUME: service.resume_payment,
-            }
+        relay.register(FULFIL, service.fulfil)
+        relay.register(ACCEPT, service.deliver_accept)
+        relay.register(REVOKE, service.deliver_revoke)
+        relay.register(REFUND, service.deliver_refund)
+        relay.register(RESUME, service.resume_payment)
+        service_state(app).started(
+            db=db,
+            verifier=AccessTokenVerifier.from_settings(settings, "orders", http),
+            outbox=relay,
         )
-        # What shared.app reads (health, metrics, authentication) stays where it looks.
-        app.state.db = db
-        app.state.verifier = AccessTokenVerifier.from_settings(settings, "orders", http)
-        app.state.outbox = relay
         OrdersRuntime(
             settings=settings,
             orders=service,

@@ -14,13 +14,13 @@ from services.review.db.models import idempotency_records, outbox
 from services.review.db.uow import ReviewUnitOfWork
 from services.review.service import EXPIRE, PUBLISH, UNLOCK, ReviewService
 from services.review.settings import ReviewSettings
-from shared.app import create_service_app
+from shared.app import create_service_app, service_state
 from shared.auth import AccessTokenVerifier, ServiceTokenSource
 from shared.db import Database
 from shared.http import create_http_client
 from shared.idempotency import IdempotencyStore
 from shared.observability import configure_logging
-from shared.outbox import Handler, Outbox
+from shared.outbox import Outbox
 from shared.uow import UnitsOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -48,32 +48,28 @@ def create_app(
             settings.service_token_key_file, service_name="review"
         )
         catalog = CatalogClient(http, settings.catalog_url, tokens)
-        handlers: dict[str, Handler] = {}
         relay = Outbox(
             outbox,
             db.sessionmaker,
-            handlers,
             poll_seconds=settings.outbox_poll_seconds,
             max_delay_seconds=settings.outbox_max_delay_seconds,
-            metrics=app.state.metrics,
+            metrics=service_state(app).metrics,
         )
         review = ReviewService(UnitsOfWork(db, ReviewUnitOfWork, relay), catalog, relay)
-        handlers.update(
-            {
-                PUBLISH: review.deliver_publish,
-                UNLOCK: review.deliver_unlock,
-                EXPIRE: review.expire_unfinished,
-            }
-        )
+        relay.register(PUBLISH, review.deliver_publish)
+        relay.register(UNLOCK, review.deliver_unlock)
+        relay.register(EXPIRE, review.expire_unfinished)
         app.state.runtime = ReviewRuntime(
             db=db,
             review=review,
             outbox=relay,
             idempotency=IdempotencyStore(idempotency_records, db.sessionmaker),
         )
-        # What `shared.app` and `shared.security` read: the readiness probe and token checks.
-        app.state.db = db
-        app.state.verifier = AccessTokenVerifier.from_settings(settings, "review", http)
+        service_state(app).started(
+            db=db,
+            verifier=AccessTokenVerifier.from_settings(settings, "review", http),
+            outbox=relay,
+        )
         relay.start()
         try:
             yield

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from harness.processes import ServiceProcess
 from services.license.keyring import ensure_signing_key
 from tests.conftest import TestKeys
-from tests.e2e.processes import ServiceProcess
 
 APPS = {
     "catalog": "services.catalog.main:create_app",

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import ServiceProcess
 from tests.catalog.factories import plan_body, product_body
 from tests.conftest import TestKeys
-from tests.e2e.processes import ServiceProcess
 
 
 class AssetLinks(HTMLParser):

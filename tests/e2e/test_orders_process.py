@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.processes import ServiceProcess
 from services.license.keyring import ensure_signing_key
 from tests.catalog.factories import addon_body, plan_body, product_body
 from tests.conftest import TestKeys
-from tests.e2e.processes import ServiceProcess
 
 APPS = {
     "catalog": "services.catalog.main:create_app",

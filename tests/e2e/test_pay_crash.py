@@ -21,11 +21,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from harness.processes import ServiceProcess
 from services.orders.db.models import PaymentRow, SandboxPaymentRow
 from shared.db import Database
 from tests.catalog.factories import plan_body, product_body
 from tests.conftest import TestKeys, run_sync
-from tests.e2e.processes import ServiceProcess
 from tests.e2e.system import System, running_system
 
 PARTNER = "crash-partner"

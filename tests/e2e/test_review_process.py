@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.processes import ServiceProcess
 from tests.catalog.factories import addon_body, plan_body, product_body
 from tests.conftest import TestKeys
-from tests.e2e.processes import ServiceProcess
 
 CATALOG_APP = "services.catalog.main:create_app"
 REVIEW_APP = "services.review.main:create_app"

@@ -21,6 +21,7 @@ from services.license.db.models import Base
 from services.license.keyring import KeyRing, create_signing_key
 from services.license.main import create_app
 from services.license.settings import LicenseSettings
+from shared.app import service_state
 from tests.conftest import TestKeys, empty_tables
 from tests.license.factories import LicenseDriver
 
@@ -35,7 +36,7 @@ async def catalog_app(database_url: Callable[[str], str], keys: TestKeys) -> Asy
     )
     app = create_catalog_app(settings)
     async with LifespanManager(app):
-        await empty_tables(app.state.db, CatalogBase.metadata)
+        await empty_tables(service_state(app).db, CatalogBase.metadata)
         yield app
 
 
@@ -81,7 +82,7 @@ async def license_app(
 ) -> AsyncIterator[FastAPI]:
     app = create_app(license_settings, http_client=catalog_http)
     async with LifespanManager(app):
-        await empty_tables(app.state.db, Base.metadata)
+        await empty_tables(service_state(app).db, Base.metadata)
         yield app
 
 

@@ -29,6 +29,7 @@ from services.review.api.deps import runtime_of as review_runtime
 from services.review.db.models import Base as ReviewBase
 from services.review.main import create_app as create_review_app
 from services.review.settings import ReviewSettings
+from shared.app import service_state
 from tests.conftest import empty_tables
 from tests.plugins.orders import ServiceLink, running_orders_app
 
@@ -83,7 +84,7 @@ async def _running(settings: SystemSettings) -> AsyncIterator[dict[str, FastAPI]
 
         license = create_license_app(settings.license, http_client=to_catalog)
         await stack.enter_async_context(LifespanManager(license))
-        await empty_tables(license.state.db, LicenseBase.metadata)
+        await empty_tables(service_state(license).db, LicenseBase.metadata)
 
         orders = await stack.enter_async_context(
             running_orders_app(

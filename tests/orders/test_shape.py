@@ -18,6 +18,7 @@ from services.orders.api.deps import OrdersRuntime
 from services.orders.db.models import InstanceRow, OrderRow, PaymentRow
 from services.orders.domain.model import InstanceStatus, OrderStatus, PaymentStatus
 from services.orders.service import OrderService, license_problems
+from shared.app import service_state
 from tests.catalog.factories import CatalogDriver
 from tests.orders.factories import OrdersDriver, publish
 
@@ -79,7 +80,7 @@ async def test_statuses_are_stored_as_their_strings_and_read_as_their_enums(
     listing = await publish(catalog_driver, requires_acceptance=False)
     bought = await shop.buy_instance(listing)
 
-    async with orders_app.state.db.sessionmaker() as session:
+    async with service_state(orders_app).db.sessionmaker() as session:
         order = await session.get(OrderRow, bought["id"])
         payment = (await session.execute(select(PaymentRow))).scalars().one()
         instance = await session.get(InstanceRow, bought["instance_id"])

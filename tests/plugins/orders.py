@@ -27,6 +27,7 @@ from services.orders.db.models import Base as OrdersBase
 from services.orders.main import create_app as create_orders_app
 from services.orders.payments import PaymentProvider
 from services.orders.settings import OrdersSettings
+from shared.app import service_state
 from shared.clock import utcnow
 from shared.outbox import Outbox
 from tests.conftest import TestKeys, empty_tables
@@ -68,7 +69,8 @@ async def drain_outbox(app: FastAPI) -> int:
     Passes go on while they deliver something; returns how many entries are still pending
     (their service is still down).
     """
-    relay: Outbox = app.state.outbox
+    relay = service_state(app).outbox
+    assert relay is not None
     c = relay.table.c
     while True:
         async with relay.sessionmaker() as session, session.begin():
@@ -118,7 +120,7 @@ async def orders_license_app(
     async with httpx.AsyncClient(transport=license_catalog_link) as http:
         app = create_license_app(orders_license_settings, http_client=http)
         async with LifespanManager(app):
-            await empty_tables(app.state.db, LicenseBase.metadata)
+            await empty_tables(service_state(app).db, LicenseBase.metadata)
             yield app
 
 
@@ -172,7 +174,7 @@ async def running_orders_app(
         app = create_orders_app(settings, http_client=http, payment_provider=payment_provider)
         async with LifespanManager(app):
             if empty:
-                await empty_tables(app.state.db, OrdersBase.metadata)
+                await empty_tables(service_state(app).db, OrdersBase.metadata)
             yield app
 
 

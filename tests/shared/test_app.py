@@ -14,7 +14,8 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
-from shared.app import create_service_app
+from harness.processes import free_port
+from shared.app import ServiceState, create_service_app, service_state
 from shared.auth import USER_ROLES, AccessTokenVerifier, StaticKey, TrustedIssuer
 from shared.db import Database, head_revision
 from shared.keys import load_public_key
@@ -22,7 +23,6 @@ from shared.problems import ConflictError
 from shared.settings import ServiceSettings
 from tests.conftest import POSTGRES_URL, SERVICES_DIR, TestKeys
 from tests.databases import fresh_database
-from tests.e2e.processes import free_port
 from tests.problems import assert_problem
 from tests.shared.outage import assert_unavailable, failing_sqlite_connects, terminate_backend
 
@@ -63,14 +63,14 @@ def build_app(database_url: str, keys: TestKeys) -> FastAPI:
 
     @router.get("/versions")
     async def versions(request: Request) -> int:
-        db: Database = request.app.state.db
+        db = service_state(request.app).db
         async with db.sessionmaker() as session, session.begin():
             return int(await session.scalar(text("SELECT count(*) FROM alembic_version")) or 0)
 
     @router.post("/versions/copy")
     async def copy_versions(request: Request) -> None:
         # A genuine bug: the same primary key twice.
-        db: Database = request.app.state.db
+        db = service_state(request.app).db
         async with db.sessionmaker() as session, session.begin():
             await session.execute(
                 text("INSERT INTO alembic_version SELECT version_num FROM alembic_version")
@@ -78,14 +78,14 @@ def build_app(database_url: str, keys: TestKeys) -> FastAPI:
 
     @router.get("/typo")
     async def typo(request: Request) -> None:
-        db: Database = request.app.state.db
+        db = service_state(request.app).db
         async with db.sessionmaker() as session, session.begin():
             await session.execute(text("SELECT * FROM no_such_table"))
 
     @router.get("/lost")
     async def lost(request: Request) -> int:
         # The server ends this request's session between two statements of its transaction.
-        db: Database = request.app.state.db
+        db = service_state(request.app).db
         async with db.sessionmaker() as session, session.begin():
             pid = await session.scalar(text("SELECT pg_backend_pid()"))
             await terminate_backend(db.url, int(pid or 0))
@@ -93,8 +93,8 @@ def build_app(database_url: str, keys: TestKeys) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(database_url)
-        app.state.verifier = AccessTokenVerifier(
+        db = Database(database_url)
+        verifier = AccessTokenVerifier(
             [
                 TrustedIssuer(
                     issuer="market-dev",
@@ -104,10 +104,11 @@ def build_app(database_url: str, keys: TestKeys) -> FastAPI:
                 )
             ]
         )
+        service_state(app).started(db=db, verifier=verifier)
         try:
             yield
         finally:
-            await app.state.db.dispose()
+            await db.dispose()
 
     return create_service_app(
         name="gadgets",
@@ -155,6 +156,24 @@ async def test_an_unhandled_error_is_a_logged_opaque_500(
     assert len(logged) == 1
     assert logged[0].exc_info is not None
     assert logged[0].exc_info[0] is RuntimeError
+
+
+async def test_what_the_factory_and_the_lifespan_built_is_one_typed_state(
+    keys: TestKeys, migrated_url: str
+) -> None:
+    app = build_app(migrated_url, keys)
+    state = service_state(app)
+
+    assert isinstance(state, ServiceState)
+    assert (state.name, state.settings.max_body_bytes) == ("gadgets", BODY_LIMIT)
+    assert state.schema_head == head_revision(MIGRATIONS)
+    with pytest.raises(RuntimeError, match="lifespan"):
+        _ = state.db
+    async with serve(app) as client:
+        assert state.db.url == migrated_url
+        assert state.verifier is not None
+        assert state.outbox is None
+        assert (await client.get("/readyz")).status_code == 200
 
 
 async def test_a_problem_error_renders_as_problem_json(client: httpx.AsyncClient) -> None:

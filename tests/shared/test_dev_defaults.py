@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from harness.processes import REPO_ROOT
 from services.catalog.main import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.license.main import create_app as create_license
@@ -26,7 +27,6 @@ from services.review.main import create_app as create_review
 from services.review.settings import ReviewSettings
 from shared.settings import DevDefaultsError, ServiceSettings
 from tests.conftest import TestKeys
-from tests.e2e.processes import REPO_ROOT
 
 POSTGRES = "postgresql+asyncpg://market@db.internal:5432/market"
 

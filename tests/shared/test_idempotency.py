@@ -15,9 +15,11 @@ from shared.clock import utcnow
 from shared.db import Database
 from shared.idempotency import (
     Attempt,
+    Claim,
     IdempotencyInProgressError,
     IdempotencyKeyReusedError,
     IdempotencyStore,
+    fingerprint,
     idempotent_call,
     idempotent_response,
 )
@@ -146,25 +148,30 @@ async def test_a_5xx_releases_the_key_for_a_retry(store: IdempotencyStore) -> No
     assert retry.status_code == 201
 
 
+async def claim(store: IdempotencyStore, fingerprint: str, new_id: str) -> Claim:
+    async with store.sessionmaker() as session, session.begin():
+        return await store.claim(session, ACME, "k", fingerprint, new_id)
+
+
 async def test_a_claim_in_progress_waits_then_gives_up(store: IdempotencyStore) -> None:
-    await store.claim(ACME, "k", "fp", "res_1")
+    await claim(store, fingerprint("POST", "/v1/things", {"a": 1}), "res_1")
     store.wait_seconds = 0.1
 
     with pytest.raises(IdempotencyInProgressError):
-        await store.claim(ACME, "k", "fp", "res_2")
+        await call(store, Counter(), new_id="res_2")
 
 
 async def test_a_dead_claim_is_taken_over_with_the_same_resource_id(
     store: IdempotencyStore,
 ) -> None:
-    await store.claim(ACME, "k", "fp", "res_1")
+    await claim(store, "fp", "res_1")
     async with store.sessionmaker() as session, session.begin():
         await session.execute(update(idempotency_records).values(locked_until=utcnow()))
 
-    claim = await store.claim(ACME, "k", "fp", "res_2")
+    claimed = await claim(store, "fp", "res_2")
 
-    assert claim.resource_id == "res_1"
-    assert not claim.replay
+    assert claimed.resource_id == "res_1"
+    assert not claimed.replay
 
 
 # -- the key inside the work's own transactions (`idempotent_call`) ---------------------------

@@ -51,7 +51,9 @@ class Recorder:
 
 def relay(db: Database, handler: Recorder, **options: Any) -> Outbox:
     options.setdefault("claim_grace_seconds", 0)
-    return Outbox(outbox, db.sessionmaker, {"t": handler}, base_delay_seconds=0, **options)
+    box = Outbox(outbox, db.sessionmaker, base_delay_seconds=0, **options)
+    box.register("t", handler)
+    return box
 
 
 async def add(box: Outbox, db: Database, n: int = 1) -> list[str]:
@@ -78,6 +80,22 @@ async def test_entry_added_in_a_rolled_back_transaction_is_never_delivered(db: D
 
     assert await box.run_once() == 0
     assert handler.delivered == []
+
+
+async def test_a_topic_is_delivered_by_the_handler_registered_for_it(db: Database) -> None:
+    box = relay(db, Recorder())
+    other = Recorder()
+    box.register("u", other)
+
+    async with db.sessionmaker() as session, session.begin():
+        entry = await box.add(session, "u", {"n": 1})
+        with pytest.raises(ValueError, match="no outbox handler"):
+            await box.add(session, "unregistered", {})
+    with pytest.raises(ValueError, match="registered already"):
+        box.register("u", Recorder())
+
+    assert await box.deliver_now(entry) is True
+    assert other.delivered == [{"n": 1}]
 
 
 async def test_deliver_now_delivers_once(db: Database) -> None:

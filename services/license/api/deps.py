@@ -1,8 +1,8 @@
 """Dependencies of the license service's routes, and the typed state they read.
 
 The lifespan (`services/license/main.py`) builds one `LicenseRuntime` and keeps it on
-`app.state.license`; routes reach it only through `runtime()`. (`app.state.db` and
-`app.state.verifier` are the ones `shared` reads for every service: readiness and auth.)
+`app.state.license`; routes reach it only through `runtime()`. (The database and the token
+verifier that `shared` reads for every service go to `service_state(app).started(...)`.)
 
 They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
 its thread pool, a thread hand-off on every request.

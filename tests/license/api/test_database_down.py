@@ -16,12 +16,13 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from harness.databases import run_on_server
+from harness.processes import free_port
 from services.license.main import MIGRATIONS, create_app
 from services.license.settings import LicenseSettings
 from shared.db import upgrade
 from tests.conftest import POSTGRES_URL, TestKeys
-from tests.databases import fresh_database, run_on_server
-from tests.e2e.processes import free_port
+from tests.databases import fresh_database
 from tests.license.factories import LicenseDriver
 from tests.shared.outage import assert_unavailable, failing_sqlite_connects, watching_logs
 

@@ -26,6 +26,7 @@ from services.license.db.heads import (
 )
 from services.license.main import create_app
 from services.license.settings import LicenseSettings
+from shared.app import service_state
 from shared.db import Database
 from tests.conftest import POSTGRES_URL
 from tests.license.factories import LicenseDriver
@@ -107,7 +108,7 @@ async def test_it_reads_what_the_engine_reads(
     base = await lic.base()
     addon = await lic.addon(base["instance_id"])
     await lic.revoke(addon["order_id"])
-    engine_reads = SessionHeadReader(license_app.state.db)
+    engine_reads = SessionHeadReader(service_state(license_app).db)
 
     assert await heads.instance(base["instance_id"]) == await engine_reads.instance(
         base["instance_id"]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from services.license.db.models import InstanceRow, LicenseRow, LicenseVersionRow
 from services.license.db.repositories import LicenseRepository
+from shared.app import service_state
 from tests.license.factories import LicenseDriver, addon_body, base_body
 
 
@@ -48,7 +49,7 @@ async def test_concurrent_duplicates_mint_one_license(
     assert sorted(r.status_code for r in responses) == [200] * 5 + [201]
     assert len({r.json()["id"] for r in responses}) == 1
     assert len({r.json()["token"] for r in responses}) == 1
-    async with license_app.state.db.sessionmaker() as session:
+    async with service_state(license_app).db.sessionmaker() as session:
         rows = (await session.execute(select(LicenseRow))).scalars().all()
     assert len(rows) == 1
 
@@ -107,7 +108,7 @@ async def test_buying_addons_leaves_the_base_license_byte_identical(
 ) -> None:
     base = await lic.base()
     before = await lic.get(base["id"])
-    async with license_app.state.db.sessionmaker() as session:
+    async with service_state(license_app).db.sessionmaker() as session:
         row_before = await _columns(session, LicenseRow, base["id"])
         versions_before = await _versions(session, base["id"])
 
@@ -117,7 +118,7 @@ async def test_buying_addons_leaves_the_base_license_byte_identical(
     after = await lic.get(base["id"])
     assert after.content == before.content
     assert after.json()["token"] == base["token"]
-    async with license_app.state.db.sessionmaker() as session:
+    async with service_state(license_app).db.sessionmaker() as session:
         assert await _columns(session, LicenseRow, base["id"]) == row_before
         assert await _versions(session, base["id"]) == versions_before
         instance = await session.get(InstanceRow, base["instance_id"])

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from services.license.db.models import LicenseRow
+from shared.app import service_state
 from shared.clock import utcnow
 from tests.catalog.factories import CatalogDriver
 from tests.orders.factories import LicenseReader, OrdersDriver, new_order, publish
@@ -16,7 +17,7 @@ from tests.problems import assert_problem
 
 
 async def licenses_by_order(license_app: FastAPI) -> Counter[str]:
-    async with license_app.state.db.sessionmaker() as session:
+    async with service_state(license_app).db.sessionmaker() as session:
         return Counter((await session.execute(select(LicenseRow.order_id))).scalars())
 
 
@@ -63,7 +64,7 @@ async def test_accepting_after_the_deadline_is_refused(
 ) -> None:
     listing = await publish(catalog_driver)
     base = await shop.buy_instance(listing)
-    async with orders_license_app.state.db.sessionmaker() as session, session.begin():
+    async with service_state(orders_license_app).db.sessionmaker() as session, session.begin():
         await session.execute(
             update(LicenseRow)
             .where(LicenseRow.id == base["license_id"])
@@ -256,7 +257,7 @@ async def test_an_addon_whose_base_license_license_has_revoked_is_refunded_at_pa
         }
     )
     # License revoked the base license without orders hearing of it: minting is refused.
-    async with orders_license_app.state.db.sessionmaker() as session, session.begin():
+    async with service_state(orders_license_app).db.sessionmaker() as session, session.begin():
         await session.execute(
             update(LicenseRow)
             .where(LicenseRow.id == base["license_id"])

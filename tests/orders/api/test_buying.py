@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from services.orders.db.models import OrderRow, PaymentRow
+from shared.app import service_state
 from tests.catalog.factories import CatalogDriver
 from tests.orders.factories import (
     OTHER_CUSTOMER,
@@ -20,7 +21,7 @@ from tests.problems import assert_problem
 
 
 async def count(app: FastAPI, model: type[OrderRow] | type[PaymentRow]) -> int:
-    async with app.state.db.sessionmaker() as session:
+    async with service_state(app).db.sessionmaker() as session:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
 
 

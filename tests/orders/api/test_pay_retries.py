@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from services.orders.db.models import PaymentRow, SandboxPaymentRow, idempotency_records
 from services.orders.payments import ChargeResult, SandboxProvider, SandboxRefusedError
 from services.orders.settings import OrdersSettings
+from shared.app import service_state
 from shared.clock import utcnow
 from shared.db import Database
 from tests.catalog.factories import CatalogDriver
@@ -83,13 +84,13 @@ class Paying:
         return order["id"], first
 
     async def payments(self, order_id: str) -> int:
-        async with self.app.state.db.sessionmaker() as session:
+        async with service_state(self.app).db.sessionmaker() as session:
             query = select(func.count()).where(PaymentRow.order_id == order_id)
             return int((await session.execute(query)).scalar_one())
 
     async def lease_runs_out(self) -> None:
         """Every claim's lease has run out (as if its holder died long enough ago)."""
-        async with self.app.state.db.sessionmaker() as session, session.begin():
+        async with service_state(self.app).db.sessionmaker() as session, session.begin():
             await session.execute(update(idempotency_records).values(locked_until=utcnow()))
 
     async def ledger(self, order_id: str) -> list[SandboxPaymentRow]:
@@ -245,7 +246,7 @@ async def test_two_retries_at_once_answer_alike_and_settle_once(
 async def test_the_sandbox_settles_a_payment_id_once_and_counts_every_charge(
     orders_settings: OrdersSettings, orders_app: FastAPI
 ) -> None:
-    sandbox = SandboxProvider(orders_app.state.db.sessionmaker)
+    sandbox = SandboxProvider(service_state(orders_app).db.sessionmaker)
 
     answers = await asyncio.gather(
         *(sandbox.charge("pay_1", 4900, "EUR", "ord_1") for _ in range(5))

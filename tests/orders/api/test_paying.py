@@ -12,7 +12,7 @@ from services.license.db.models import LicenseRow
 from services.orders.db.models import OrderRow, PaymentRow
 from services.orders.payments import ChargeResult
 from services.orders.settings import OrdersSettings
-from shared.outbox import Outbox
+from shared.app import service_state
 from tests.catalog.factories import CatalogDriver
 from tests.orders.factories import (
     LicenseReader,
@@ -26,12 +26,12 @@ from tests.problems import assert_problem
 
 
 async def rows(app: FastAPI, model: type[OrderRow] | type[PaymentRow] | type[LicenseRow]) -> int:
-    async with app.state.db.sessionmaker() as session:
+    async with service_state(app).db.sessionmaker() as session:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
 
 
 async def licenses_by_order(license_app: FastAPI) -> Counter[str]:
-    async with license_app.state.db.sessionmaker() as session:
+    async with service_state(license_app).db.sessionmaker() as session:
         return Counter((await session.execute(select(LicenseRow.order_id))).scalars())
 
 
@@ -81,7 +81,8 @@ async def test_paying_settles_and_fulfils_at_once(
     assert license["order_id"] == order["id"]
     assert license["instance_id"] == order["instance_id"]
     assert license["mode"] == "acceptance"
-    relay: Outbox = orders_app.state.outbox
+    relay = service_state(orders_app).outbox
+    assert relay is not None
     assert await relay.pending_count() == 0  # nothing left to resume or fulfil
     again = await shop.pay(order["id"])
     assert_problem(again, 409, "order_not_payable")

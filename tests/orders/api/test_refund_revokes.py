@@ -13,7 +13,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.outbox import Outbox, list_entries
+from shared.app import service_state
+from shared.outbox import list_entries
 from tests.catalog.factories import CatalogDriver
 from tests.orders.factories import LicenseReader, Listing, OrdersDriver, publish
 from tests.plugins.orders import drain_outbox
@@ -116,7 +117,8 @@ async def test_a_revoke_license_refuses_for_good_is_kept_counted_and_listed(
     # An entry queued by an older release, whose reason license refuses (422) for good.
     listing = await publish(catalog_driver)
     base = await shop.buy_instance(listing)
-    relay: Outbox = orders_app.state.outbox
+    relay = service_state(orders_app).outbox
+    assert relay is not None
     async with relay.sessionmaker() as session, session.begin():
         entry = await relay.add(
             session, "license.revoke", {"order_id": base["id"], "reason": "old \u202e reason"}

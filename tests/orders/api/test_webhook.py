@@ -15,6 +15,7 @@ from sqlalchemy import select
 from services.orders.db.models import outbox
 from services.orders.payments import webhook_signature
 from services.orders.settings import DEV_WEBHOOK_SECRET, OrdersSettings
+from shared.app import service_state
 from tests.catalog.factories import CatalogDriver
 from tests.conftest import TestKeys
 from tests.orders.factories import LicenseReader, OrdersDriver, addon_order, new_order, publish
@@ -60,7 +61,7 @@ async def deliver(
 
 async def refunds(app: FastAPI) -> list[dict[str, Any]]:
     """The payment refunds handed to the provider."""
-    async with app.state.db.sessionmaker() as session:
+    async with service_state(app).db.sessionmaker() as session:
         query = select(outbox.c.payload).where(
             outbox.c.topic == "payment.refund", outbox.c.delivered_at.is_not(None)
         )
