@@ -66,7 +66,7 @@ def create_app(
         )
         # License reads only the public catalog (live add-ons): it holds no service-token key.
         catalog = CatalogClient(http, settings.catalog_url, None)
-        app.state.license = LicenseRuntime(
+        app.state.runtime = LicenseRuntime(
             service=LicenseService(
                 UnitsOfWork(db, LicenseUnitOfWork),
                 ring=ring,

@@ -90,7 +90,7 @@ def create_app(
             verifier=AccessTokenVerifier.from_settings(settings, "orders", http),
             outbox=relay,
         )
-        OrdersRuntime(
+        app.state.runtime = OrdersRuntime(
             settings=settings,
             orders=service,
             idempotency=IdempotencyStore(idempotency_records, db.sessionmaker),
@@ -102,7 +102,7 @@ def create_app(
                 lease_seconds=settings.pay_lease_seconds,
                 wait_seconds=settings.pay_lease_seconds + PAY_WAIT_MARGIN_SECONDS,
             ),
-        ).install(app)
+        )
         relay.start()
         try:
             yield

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from services.catalog.db.models import Base as CatalogBase
 from services.catalog.main import create_app as create_catalog_app
 from services.catalog.settings import CatalogSettings
-from services.license.api.deps import runtime
+from services.license.api.deps import runtime_of
 from services.license.db.models import Base
 from services.license.keyring import KeyRing, create_signing_key
 from services.license.main import create_app
@@ -95,7 +95,7 @@ async def license_client(license_app: FastAPI) -> AsyncIterator[httpx.AsyncClien
 
 @pytest.fixture
 def ring(license_app: FastAPI) -> KeyRing:
-    return runtime(license_app).ring
+    return runtime_of(license_app).ring
 
 
 @pytest.fixture

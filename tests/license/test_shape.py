@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 
 from services.license import client as license_client
 from services.license.api import instances, internal, licenses, schemas, verification
-from services.license.api.deps import LicenseRuntime, runtime
+from services.license.api.deps import LicenseRuntime, runtime_of
 from services.license.db.uow import LicenseUnitOfWork
 from services.license.service import LicenseService
 from shared.uow import UnitsOfWork
@@ -87,17 +87,17 @@ def test_bodies_and_answers_are_named_by_the_rule() -> None:
 
 
 def test_the_app_state_is_one_typed_runtime(license_app: FastAPI) -> None:
-    state = runtime(license_app)
+    state = runtime_of(license_app)
 
     assert isinstance(state, LicenseRuntime)
     # None of license's own objects lives loose on `app.state`.
     loose = set(vars(license_app.state)["_state"])
-    assert "license" in loose
+    assert "runtime" in loose
     assert not loose & {"ring", "heads", "reads", "addons", "service"}
 
 
 async def test_use_cases_are_one_object_that_opens_units_of_work(license_app: FastAPI) -> None:
-    service = runtime(license_app).service
+    service = runtime_of(license_app).service
 
     assert isinstance(service, LicenseService)
     assert isinstance(service.uow, UnitsOfWork)

@@ -1,7 +1,7 @@
 """Dependencies of the license service's routes, and the typed state they read.
 
 The lifespan (`services/license/main.py`) builds one `LicenseRuntime` and keeps it on
-`app.state.license`; routes reach it only through `runtime()`. (The database and the token
+`app.state.runtime`; routes reach it only through `runtime_of()`. (The database and the token
 verifier that `shared` reads for every service go to `service_state(app).started(...)`.)
 
 They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
@@ -31,19 +31,19 @@ class LicenseRuntime:
     heads: HeadReader
 
 
-def runtime(app: FastAPI) -> LicenseRuntime:
+def runtime_of(app: FastAPI) -> LicenseRuntime:
     """The license app's runtime (built by its lifespan)."""
-    value = app.state.license
+    value = app.state.runtime
     assert isinstance(value, LicenseRuntime), "the license lifespan has not run"
     return value
 
 
 async def license_service(request: Request) -> LicenseService:
-    return runtime(request.app).service
+    return runtime_of(request.app).service
 
 
 async def license_reads(request: Request) -> LicenseReads:
-    return runtime(request.app).reads
+    return runtime_of(request.app).reads
 
 
 Licenses = Annotated[LicenseService, Depends(license_service)]

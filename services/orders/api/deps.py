@@ -1,8 +1,8 @@
 """Dependencies of the orders routes, and the typed state the app's lifespan builds for them.
 
 The lifespan keeps one `OrdersRuntime` on `app.state.runtime`; routes reach it only through
-`runtime()` (what `shared.app` itself reads, the database, the token verifier and the outbox,
-stays where it looks for it).
+`runtime_of()` (what `shared` reads, the database, the token verifier and the outbox, goes to
+`service_state(app).started(...)`).
 
 They are `async def` even when they await nothing: FastAPI runs a plain `def` dependency in
 its thread pool, a thread hand-off on every request.
@@ -30,15 +30,17 @@ class OrdersRuntime:
     # Pay's keys: a lease of `ORDERS_PAY_LEASE_SECONDS`, since a retry can finish the payment.
     pay_idempotency: IdempotencyStore
 
-    def install(self, app: FastAPI) -> None:
-        """Keep this runtime on `app` for the routes."""
-        app.state.runtime = self
+
+def runtime_of(app: FastAPI) -> OrdersRuntime:
+    """The orders app's runtime (built by its lifespan)."""
+    value = app.state.runtime
+    assert isinstance(value, OrdersRuntime), "the orders lifespan has not run"
+    return value
 
 
 async def runtime(request: Request) -> OrdersRuntime:
-    """The running app's `OrdersRuntime`."""
-    state: OrdersRuntime = request.app.state.runtime
-    return state
+    """The running app's `OrdersRuntime`, as a dependency."""
+    return runtime_of(request.app)
 
 
 async def order_service(request: Request) -> OrderService:

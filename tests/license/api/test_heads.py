@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from services.license.api.deps import runtime
+from services.license.api.deps import runtime_of
 from services.license.db.heads import (
     HEAD_POOL_APPLICATION_NAME,
     HeadReader,
@@ -36,7 +36,7 @@ postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="the asyncpg pool ne
 
 @pytest.fixture
 def heads(license_app: FastAPI) -> HeadReader:
-    reader = runtime(license_app).heads
+    reader = runtime_of(license_app).heads
     return reader
 
 
