@@ -45,6 +45,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script (`python bench/license_bench.py`): the repository's root is not on the path,
+# so the imports below (E402) come after it is put there.
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import (  # noqa: E402
