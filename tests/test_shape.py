@@ -68,3 +68,28 @@ def test_no_two_classes_of_a_service_share_a_name(service: str) -> None:
     )
 
     assert {name: n for name, n in counts.items() if n > 1} == {}
+
+
+# Every service's skeleton (docs/architecture.md); `client.py` only where another service calls
+# this one (catalog and license today).
+SKELETON = [
+    "main.py",
+    "settings.py",
+    "errors.py",
+    "api/deps.py",
+    "api/schemas.py",
+    "domain/__init__.py",
+    "service/__init__.py",
+    "db/models.py",
+    "db/repositories.py",
+    "db/uow.py",
+    "migrations/env.py",
+]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_has_the_same_skeleton(service: str) -> None:
+    missing = [part for part in SKELETON if not (SERVICES_DIR / service / part).is_file()]
+
+    assert missing == []
+    assert not (SERVICES_DIR / service / "service.py").exists()
