@@ -2,11 +2,11 @@
 contract.
 
 The models here are the one definition of what crosses the wire: the bodies callers send
-(`MintRequest`, `AcceptRequest`, `RevokeRequest`) and the answers they read (`LicenseView`,
-`EntitlementView`). The license API validates and answers with these very classes, so a caller
-can never send what license would refuse, nor miss a field it answers. Answers ignore unknown
-fields, so license may add fields without breaking older callers. Callers import only this
-module from the license service.
+(`MintRequest`, `AcceptRequest`, `RevokeRequest`, `RenewalRequest`, `PlanChangeRequest`) and
+the answers they read (`LicenseView`, `EntitlementView`). The license API validates and answers
+with these very classes, so a caller can never send what license would refuse, nor miss a field
+it answers. Answers ignore unknown fields, so license may add fields without breaking older
+callers. Callers import only this module from the license service.
 
 The problem codes a caller branches on (`UpstreamProblem.upstream_code`) are the constants
 below; license's own errors (`services/license/errors.py`) take their codes from them.
@@ -31,16 +31,21 @@ from shared.text import TEXT, ObjectId, Subject
 
 __all__ = [
     "ACCEPTANCE_DEADLINE_PASSED",
+    "ACCEPTANCE_PENDING",
     "BASE_LICENSE_EXISTS",
     "BASE_LICENSE_MISSING",
     "BASE_LICENSE_REVOKED",
     "INSTANCE_MISMATCH",
     "INSTANCE_NOT_FOUND",
     "LICENSE_NOT_FOUND",
+    "LICENSE_NOT_RENEWABLE",
     "LICENSE_REVOKED",
     "MAX_ENTITLEMENT",
     "MAX_QUANTITY",
+    "NOT_A_BASE_LICENSE",
+    "NOT_RENEWABLE",
     "ORDER_LICENSE_CONFLICT",
+    "TERM_MISMATCH",
     "AcceptRequest",
     "Dimension",
     "Entitlement",
@@ -52,7 +57,9 @@ __all__ = [
     "LicenseView",
     "MintRequest",
     "ObjectId",
+    "PlanChangeRequest",
     "Reason",
+    "RenewalRequest",
     "RevokeRequest",
     "StrictBody",
     "Subject",
@@ -71,6 +78,12 @@ INSTANCE_MISMATCH = "instance_mismatch"
 ORDER_LICENSE_CONFLICT = "order_license_conflict"
 LICENSE_REVOKED = "license_revoked"
 ACCEPTANCE_DEADLINE_PASSED = "acceptance_deadline_passed"
+# Renewals and plan changes (DESIGN.md §5).
+NOT_RENEWABLE = "not_renewable"
+LICENSE_NOT_RENEWABLE = "license_not_renewable"
+ACCEPTANCE_PENDING = "acceptance_pending"
+TERM_MISMATCH = "term_mismatch"
+NOT_A_BASE_LICENSE = "not_a_base_license"
 
 # -- field types -----------------------------------------------------------------------------
 
@@ -204,6 +217,63 @@ class RevokeRequest(StrictBody):
     reason: Reason
 
 
+class RenewalRequest(StrictBody):
+    """A paid renewal order: the license's term that ended (or ends) at `term_end` now ends
+    at `valid_until` (orders computes it: one cycle on from `term_end`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": "ord_8r3t5y7u9i1o3p5a7s9d1f3g",
+                    "term_end": "2026-12-26T08:00:00Z",
+                    "valid_until": "2027-01-26T08:00:00Z",
+                }
+            ]
+        },
+    )
+
+    order_id: ObjectId = Field(description="The renewal order: one renewal per order.")
+    term_end: AwareDatetime = Field(
+        description="The end of the term this order renews: the license's `valid_until` when "
+        "the order was placed. If the license's term ends elsewhere by now (another renewal "
+        "came first), the renewal is refused with 409 `term_mismatch`."
+    )
+    valid_until: AwareDatetime = Field(description="The new end of the term.")
+
+    @model_validator(mode="after")
+    def _later(self) -> Self:
+        for moment in (self.term_end, self.valid_until):
+            check_moment(moment)
+        if self.valid_until <= self.term_end:
+            raise ValueError("`valid_until` must be after `term_end`")
+        return self
+
+
+class PlanChangeRequest(StrictBody):
+    """A paid plan change order: the base license moves to `plan_id` with its quota."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": "ord_4g6h8j0k2l4z6x8c0v2b4n6m",
+                    "plan_id": "pln_9k1m3n5b7v9c1x3z5l7k9j1h",
+                    "entitlements": {"devices": 500},
+                }
+            ]
+        },
+    )
+
+    order_id: ObjectId = Field(description="The change order: one plan change per order.")
+    plan_id: ObjectId = Field(description="The plan the instance moves to.")
+    entitlements: dict[Dimension, Annotated[int, Field(ge=0, le=MAX_ENTITLEMENT)]] = Field(
+        max_length=20, description="The target plan's quota."
+    )
+
+
 # -- what license answers --------------------------------------------------------------------
 
 
@@ -223,6 +293,9 @@ class LicenseVersionView(Wire):
     expires_at: datetime | None
     reason: str | None
     details: dict[str, Any]
+    order_id: str | None = Field(
+        default=None, description="The order that made this version (renewals, plan changes)."
+    )
 
 
 class LicenseView(Wire):
@@ -316,6 +389,25 @@ class LicenseClient(ServiceClient):
             f"/v1/internal/orders/{order_id}/license/revoke",
             LicenseView,
             body={"reason": reason},
+        )
+
+    async def renew(self, license_id: str, request: RenewalRequest) -> LicenseView:
+        """Renew the license for the paid renewal order (idempotent per `order_id`).
+
+        Refusals: `NOT_RENEWABLE` (permanent), `LICENSE_NOT_RENEWABLE` (revoked),
+        `ACCEPTANCE_PENDING`, `TERM_MISMATCH` (the term was renewed by another order),
+        `ORDER_LICENSE_CONFLICT` (this order already did something else), `LICENSE_NOT_FOUND`.
+        """
+        return await self._post(
+            f"/v1/internal/licenses/{license_id}/renewals", LicenseView, body=request
+        )
+
+    async def change_plan(self, license_id: str, request: PlanChangeRequest) -> LicenseView:
+        """Move the base license to another plan for the paid change order (idempotent per
+        `order_id`). Refusals: `NOT_A_BASE_LICENSE`, `LICENSE_REVOKED`, `ACCEPTANCE_PENDING`,
+        `ORDER_LICENSE_CONFLICT`, `LICENSE_NOT_FOUND`."""
+        return await self._post(
+            f"/v1/internal/licenses/{license_id}/plan-changes", LicenseView, body=request
         )
 
     async def get_instance_entitlement(self, instance_id: str) -> EntitlementView:

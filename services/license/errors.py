@@ -5,14 +5,19 @@ The codes callers branch on are constants in `services/license/client.py`, defin
 
 from services.license.client import (
     ACCEPTANCE_DEADLINE_PASSED,
+    ACCEPTANCE_PENDING,
     BASE_LICENSE_EXISTS,
     BASE_LICENSE_MISSING,
     BASE_LICENSE_REVOKED,
     INSTANCE_MISMATCH,
     INSTANCE_NOT_FOUND,
     LICENSE_NOT_FOUND,
+    LICENSE_NOT_RENEWABLE,
     LICENSE_REVOKED,
+    NOT_A_BASE_LICENSE,
+    NOT_RENEWABLE,
     ORDER_LICENSE_CONFLICT,
+    TERM_MISMATCH,
 )
 from shared.problems import ConflictError, NotFoundError, ValidationProblem
 
@@ -80,3 +85,28 @@ class ExtensionNotLaterError(ValidationProblem):
 class ExtensionTooLongError(ValidationProblem):
     code = "extension_too_long"
     title = "The deadline can move at most 90 days past the original one"
+
+
+class NotRenewableError(ValidationProblem):
+    code = NOT_RENEWABLE
+    title = "A permanent license has no term to renew"
+
+
+class LicenseNotRenewableError(ConflictError):
+    code = LICENSE_NOT_RENEWABLE
+    title = "The license is revoked and can't be renewed"
+
+
+class AcceptancePendingError(ConflictError):
+    code = ACCEPTANCE_PENDING
+    title = "The license has not been accepted yet"
+
+
+class TermMismatchError(ConflictError):
+    code = TERM_MISMATCH
+    title = "The license's term no longer ends where the renewal starts"
+
+
+class NotABaseLicenseError(ValidationProblem):
+    code = NOT_A_BASE_LICENSE
+    title = "Only a base license changes plan"

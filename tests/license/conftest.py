@@ -17,11 +17,13 @@ from services.catalog.db.models import Base as CatalogBase
 from services.catalog.main import create_app as create_catalog_app
 from services.catalog.settings import CatalogSettings
 from services.license.api.deps import runtime_of
+from services.license.client import LicenseClient
 from services.license.db.models import Base
 from services.license.keyring import KeyRing, create_signing_key
 from services.license.main import create_app
 from services.license.settings import LicenseSettings
 from shared.app import service_state
+from shared.auth import ServiceTokenSource
 from tests.conftest import TestKeys, empty_tables
 from tests.license.factories import LicenseDriver
 
@@ -101,3 +103,12 @@ def ring(license_app: FastAPI) -> KeyRing:
 @pytest.fixture
 def lic(license_client: httpx.AsyncClient, keys: TestKeys) -> LicenseDriver:
     return LicenseDriver(license_client, keys)
+
+
+@pytest.fixture
+async def orders(license_app: FastAPI, keys: TestKeys) -> AsyncIterator[LicenseClient]:
+    """The typed client as orders uses it (its own service token), against the app."""
+    tokens = ServiceTokenSource(keys.services["orders"].private, service_name="orders")
+    transport = httpx.ASGITransport(app=license_app)
+    async with httpx.AsyncClient(transport=transport) as http:
+        yield LicenseClient(http, "http://license.test", tokens)

@@ -66,6 +66,8 @@ ROLES: dict[str, tuple[Role, str]] = {
     "mintLicense": (Role.service, "orders"),
     "acceptOrderLicense": (Role.service, "orders"),
     "revokeOrderLicense": (Role.service, "orders"),
+    "renewLicense": (Role.service, "orders"),
+    "changeLicensePlan": (Role.service, "orders"),
     "listInstanceLicensesInternal": (Role.service, "orders"),
     "getEntitlementInternal": (Role.service, "orders"),
 }

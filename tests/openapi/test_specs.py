@@ -81,6 +81,8 @@ OPERATION_IDS = {
         "mintLicense",
         "acceptOrderLicense",
         "revokeOrderLicense",
+        "renewLicense",
+        "changeLicensePlan",
         "listInstanceLicensesInternal",
         "getEntitlementInternal",
     },

@@ -142,6 +142,7 @@ def _version_view(row: LicenseVersionRow) -> LicenseVersionView:
         expires_at=row.expires_at,
         reason=row.reason,
         details=row.details,
+        order_id=row.order_id,
     )
 
 

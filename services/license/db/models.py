@@ -95,6 +95,9 @@ class LicenseRow(Base):
     def apply(self, terms: LicenseTerms, now: datetime) -> None:
         """Store a new version's terms (the parts a version may change)."""
         self.mode = terms.mode.value
+        self.plan_id = terms.plan_id
+        self.entitlements = dict(terms.entitlements)
+        self.valid_until = terms.valid_until
         self.acceptance_deadline = terms.acceptance_deadline
         self.accepted_at = terms.accepted_at
         self.version = terms.version
@@ -102,7 +105,11 @@ class LicenseRow(Base):
 
 
 class LicenseVersionRow(Base):
-    """One version of a license: the token signed for it, once, and why it was issued."""
+    """One version of a license: the token signed for it, once, and why it was issued.
+
+    A renewal or a plan change names its order, once: the unique `order_id` makes a repeated
+    call find its version instead of making another (null for the other changes).
+    """
 
     __tablename__ = "license_versions"
 
@@ -116,6 +123,7 @@ class LicenseVersionRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     recorded_by: Mapped[str] = mapped_column(String(200))
+    order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class UsageRow(Base):

@@ -129,6 +129,13 @@ class LicenseVersionRepository:
     async def get(self, license_id: str, version: int) -> LicenseVersionRow | None:
         return await self.session.get(LicenseVersionRow, (license_id, version))
 
+    async def get_for_order(self, order_id: str) -> LicenseVersionRow | None:
+        """The version a renewal or plan change order made, if any."""
+        result = await self.session.execute(
+            select(LicenseVersionRow).where(LicenseVersionRow.order_id == order_id)
+        )
+        return result.scalar_one_or_none()
+
     async def history(self, license_id: str) -> list[LicenseVersionRow]:
         """Every version of a license, oldest first."""
         result = await self.session.execute(

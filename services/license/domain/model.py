@@ -36,6 +36,8 @@ class Change(StrEnum):
     minted = "minted"
     extended = "extended"
     accepted = "accepted"
+    renewal = "renewal"
+    plan_change = "plan_change"
 
 
 def whole_seconds(moment: datetime) -> datetime:

@@ -1,4 +1,5 @@
-"""The rules of a license's life: its first mode, acceptance, deadline extensions, entitlement.
+"""The rules of a license's life: its first mode, acceptance, deadline extensions, renewals,
+plan changes, entitlement.
 
 Each change returns the next version of the terms; the caller signs and stores it. Revocation
 is not a version: it is a fact about the license (`revoked_at`) that every version shares.
@@ -10,11 +11,16 @@ from datetime import datetime, timedelta
 from services.license.domain.model import Level, LicenseTerms, Mode, Status, whole_seconds
 from services.license.errors import (
     AcceptanceDeadlinePassedError,
+    AcceptancePendingError,
     ExtensionNotLaterError,
     ExtensionTooLongError,
     LicenseExpiredError,
+    LicenseNotRenewableError,
     LicenseRevokedError,
+    NotABaseLicenseError,
     NotInAcceptanceError,
+    NotRenewableError,
+    TermMismatchError,
 )
 from services.license.verifier import sum_entitlements
 
@@ -83,6 +89,47 @@ def extend(terms: LicenseTerms, until: datetime, now: datetime) -> LicenseTerms:
     if until > latest:
         raise ExtensionTooLongError(f"The deadline can move to {latest.isoformat()} at the latest.")
     return terms.next_version(acceptance_deadline=until)
+
+
+def renew(terms: LicenseTerms, term_end: datetime, valid_until: datetime) -> LicenseTerms:
+    """The version whose term ends at `valid_until` instead of `term_end`.
+
+    Only a subscription license in its paid mode, not revoked, renews; an expired one too
+    (its new term runs on from where the old one ended, so it may be active again). `term_end`
+    is the end of the term the renewal was priced for: if the license's term no longer ends
+    there (another renewal came first), this one is refused, so a term is renewed once.
+    """
+    if terms.mode is Mode.permanent:
+        raise NotRenewableError(f"License {terms.id} is permanent; it has no term to renew.")
+    if terms.revoked_at is not None:
+        raise LicenseNotRenewableError(f"License {terms.id} is revoked.")
+    if terms.mode is Mode.acceptance:
+        raise AcceptancePendingError(f"License {terms.id} has not been accepted yet.")
+    assert terms.valid_until is not None
+    term_end, valid_until = whole_seconds(term_end), whole_seconds(valid_until)
+    if term_end != terms.valid_until:
+        raise TermMismatchError(
+            f"License {terms.id}'s term ends at {terms.valid_until.isoformat()}, "
+            f"not at {term_end.isoformat()}."
+        )
+    if valid_until <= term_end:
+        raise ValueError("a renewal ends after the term it renews")
+    return terms.next_version(valid_until=valid_until)
+
+
+def change_plan(terms: LicenseTerms, plan_id: str, entitlements: dict[str, int]) -> LicenseTerms:
+    """The version of a base license on another plan, with that plan's quota, for the same term.
+
+    Only a base license in its paid mode, not revoked, changes plan. An expired one may (the
+    instance is isolated, and renews on the new plan): the version changes no dates.
+    """
+    if terms.level is not Level.base:
+        raise NotABaseLicenseError(f"License {terms.id} is an add-on license; it has no plan.")
+    if terms.revoked_at is not None:
+        raise LicenseRevokedError(f"License {terms.id} is revoked.")
+    if terms.mode is Mode.acceptance:
+        raise AcceptancePendingError(f"License {terms.id} has not been accepted yet.")
+    return terms.next_version(plan_id=plan_id, entitlements=dict(entitlements))
 
 
 def in_effect(licenses: Iterable[LicenseTerms], now: datetime) -> list[LicenseTerms]:

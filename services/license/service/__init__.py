@@ -3,6 +3,7 @@
 Each family of use cases has its module, and `LicenseService` is all of them on one object:
 
 - `minting`: mint, accept and revoke an order's license (orders' internal calls);
+- `terms`: renew a license, change a base license's plan (orders' internal calls);
 - `licenses`: read a license or an instance's, extend an acceptance deadline;
 - `usage`: report and list an instance's usage against its entitlement;
 - `publishing`: the key set (JWKS) and the signed revocation list.
@@ -18,6 +19,7 @@ from services.license.service.licenses import PartnersAndCustomers
 from services.license.service.minting import Minting
 from services.license.service.publishing import Publishing
 from services.license.service.results import LicenseState, Revocations, Suggestion, UsageReport
+from services.license.service.terms import TermChanges
 from services.license.service.usage import UsageReports
 
 __all__ = [
@@ -31,5 +33,5 @@ __all__ = [
 ]
 
 
-class LicenseService(Minting, PartnersAndCustomers, UsageReports, Publishing):
+class LicenseService(Minting, TermChanges, PartnersAndCustomers, UsageReports, Publishing):
     """Every use case of the license service, on one object per process."""

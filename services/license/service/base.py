@@ -50,8 +50,9 @@ class UseCases:
         *,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        order_id: str | None = None,
     ) -> LicenseVersionRow:
-        """Sign `terms` as a new version and store it in `uow`."""
+        """Sign `terms` as a new version and store it in `uow` (made for `order_id`, if any)."""
         self.ring.refresh()
         claims = license_claims(terms, issuer=self.issuer, issued_at=now)
         token, kid = self.ring.sign(claims, LICENSE_TOKEN_TYPE)
@@ -66,6 +67,7 @@ class UseCases:
             reason=reason,
             details=details or {},
             recorded_by=caller,
+            order_id=order_id,
         )
         await uow.versions.add(row)
         return row
@@ -81,11 +83,14 @@ class UseCases:
         *,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        order_id: str | None = None,
     ) -> LicenseVersionRow:
         """Apply the next version `terms` to `row`, bump its instance, sign and store it."""
         row.apply(terms, now)
         await touch_instance(uow, row.instance_id, now)
-        return await self._sign(uow, terms, change, now, caller, reason=reason, details=details)
+        return await self._sign(
+            uow, terms, change, now, caller, reason=reason, details=details, order_id=order_id
+        )
 
 
 async def current_version(uow: LicenseUnitOfWork, row: LicenseRow) -> LicenseVersionRow:
