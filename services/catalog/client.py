@@ -77,6 +77,9 @@ class PlanInfo(Wire):
     price: Money | None = None
     entitlements: dict[str, int]
     retired: bool = False
+    # The plans an instance on this plan may change to (the partner's policy). An add-on never
+    # has one: `AddonInfo` extends this model only so callers can price both alike.
+    changes_to: list[str] = []
 
     def price_for(self, unit: str | None, count: int | None) -> Money | None:
         """The price of one cycle (`unit`, `count`), or the one-time price when both are None."""
@@ -114,6 +117,11 @@ class LiveProduct(Wire):
 
     def plan(self, plan_id: str) -> PlanInfo | None:
         return next((p for p in self.plans if p.id == plan_id), None)
+
+    def may_change(self, from_plan: str, to_plan: str) -> bool:
+        """Whether this revision lets an instance on `from_plan` change to `to_plan`."""
+        plan = self.plan(from_plan)
+        return plan is not None and to_plan in plan.changes_to
 
     def addon(self, addon_id: str) -> AddonInfo | None:
         return next((a for a in self.addons if a.id == addon_id), None)

@@ -21,7 +21,23 @@ PLAN: dict[str, Any] = {
     "price": None,
     "entitlements": {"devices": 100},
     "retired": False,
+    "changes_to": ["pln_7k9m1p3r5t7v9x1z3b5d7f9h"],
     "id": "pln_4d6f8h0j2l4n6p8r0t2v4x6z",
+}
+
+# The plan the Standard plan may change to: more devices, and back.
+PRO_PLAN: dict[str, Any] = {
+    "name": "Pro",
+    "subscription_method": "subscription",
+    "cycles": [
+        {"unit": "month", "count": 1, "price": {"amount_minor": 9900, "currency": "EUR"}},
+        {"unit": "year", "count": 1, "price": {"amount_minor": 99000, "currency": "EUR"}},
+    ],
+    "price": None,
+    "entitlements": {"devices": 500},
+    "retired": False,
+    "changes_to": ["pln_4d6f8h0j2l4n6p8r0t2v4x6z"],
+    "id": "pln_7k9m1p3r5t7v9x1z3b5d7f9h",
 }
 
 # `agreement: null`: the platform's standard agreement.
@@ -69,7 +85,7 @@ PRODUCT: dict[str, Any] = {
         "billing_mode": "online",
         "requires_acceptance": True,
         "acceptance_days": 14,
-        "plans": [PLAN],
+        "plans": [PLAN, PRO_PLAN],
         "addons": [ADDON],
     },
 }
@@ -86,7 +102,7 @@ LIVE_PRODUCT: dict[str, Any] = {
     "product_type": "marketplace",
     "revision": 1,
     "published_at": "2026-11-26T08:00:00Z",
-    "plans": [PLAN],
+    "plans": [PLAN, PRO_PLAN],
     "addons": [LIVE_ADDON],
 }
 
@@ -123,7 +139,7 @@ SNAPSHOT: dict[str, Any] = {
         "requires_acceptance": True,
         "acceptance_days": 14,
     },
-    "plans": [PLAN],
+    "plans": [PLAN, PRO_PLAN],
     "addons": [LIVE_ADDON],
 }
 
@@ -143,6 +159,14 @@ CHANGES: list[dict[str, Any]] = [
         "before": None,
         "after": PLAN,
         "summary": "Plan 'Standard' added",
+    },
+    {
+        "op": "added",
+        "path": "plans/pln_7k9m1p3r5t7v9x1z3b5d7f9h",
+        "field": None,
+        "before": None,
+        "after": PRO_PLAN,
+        "summary": "Plan 'Pro' added",
     },
     {
         "op": "added",
@@ -206,6 +230,7 @@ FROZEN_REVISION: dict[str, Any] = {
                 "price": None,
                 "entitlements": {"devices": 100},
                 "retired": False,
+                "changes_to": [],
                 "id": "pln_2d4f6g8h0j2k4l6z8x0c2v4b",
             }
         ],
@@ -239,6 +264,7 @@ FROZEN_REVISION: dict[str, Any] = {
                 "price": None,
                 "entitlements": {"devices": 100},
                 "retired": False,
+                "changes_to": [],
                 "id": "pln_2d4f6g8h0j2k4l6z8x0c2v4b",
             },
             "summary": "Plan 'Standard' added",
@@ -267,6 +293,7 @@ PLAN_REQUESTS: dict[str, Any] = {
                 {"unit": "year", "count": 1, "price": {"amount_minor": 49000, "currency": "EUR"}},
             ],
             "entitlements": {"devices": 100},
+            "changes_to": ["pln_7k9m1p3r5t7v9x1z3b5d7f9h"],
         },
     },
     "one_time": {

@@ -30,7 +30,9 @@ ProductId = Annotated[str, Path(max_length=64)]
     "/{product_id}/freeze",
     summary="Freeze the draft into the next revision for a submission",
     description="Runs every validation, the listed-product rules included, and returns all "
-    "problems at once (422 `draft_invalid`). On success the draft is locked by the "
+    "problems at once (422 `draft_invalid`, each in `errors` with its `loc` and `type`; a "
+    "plan's `changes_to` entry at `plans/<id>/changes_to/<index>` as `unknown_plan`, "
+    "`self_change` or `duplicate_plan`). On success the draft is locked by the "
     "submission. Idempotent per submission.",
     operation_id="freezeDraft",
     responses=problem_responses(

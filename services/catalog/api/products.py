@@ -133,7 +133,9 @@ async def patch_draft(
     tags=["plans"],
     summary="Add a plan (base specification) to the draft",
     description="A `subscription` plan has `cycles` (each `{unit, count, price}`); a "
-    "`one_time` plan has a single `price`. Entitlements are the base quota.",
+    "`one_time` plan has a single `price`. Entitlements are the base quota. `changes_to` "
+    "lists the product's plans an instance on this plan may change to (default `[]`: none); "
+    "the submission checks that each is another plan of the product, listed once.",
     operation_id="addPlan",
     responses={
         201: {"content": {"application/json": {"example": examples.PLAN}}},
@@ -155,7 +157,10 @@ async def add_plan(
     summary="Change a plan of the draft (reprice, retire…)",
     description="Absent fields stay as they are; `null` clears `cycles` or `price`. The result "
     "must still be a valid plan (422 `invalid_configuration`). A retired plan stays for the "
-    "customers who own it but is no longer sold.",
+    "customers who own it but is no longer sold. `changes_to` replaces the plans an instance "
+    "may change to; it is policy, so a live plan's list may change in a later revision. "
+    "Deleting a plan another plan lists is allowed: the submission then reports the name "
+    "(`unknown_plan`).",
     operation_id="patchPlan",
     responses={
         200: {"content": {"application/json": {"example": examples.PLAN}}},

@@ -9,6 +9,7 @@ from services.catalog.api import examples
 from services.catalog.db.models import DocumentRow, LiveProductRow, RevisionRow
 from services.catalog.domain.changes import RevisionChange
 from services.catalog.domain.model import (
+    MAX_PLANS,
     AcceptanceDays,
     Addon,
     Agreement,
@@ -85,8 +86,8 @@ class DraftPatch(StrictBody):
     )
 
 
-class ConfigurationPatch(StrictBody):
-    """Fields of a plan to change; absent fields stay, `null` clears `cycles` or `price`."""
+class SharedConfigurationPatch(StrictBody):
+    """Fields plans and add-ons share; absent fields stay, `null` clears `cycles` or `price`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"retired": True}]})
 
@@ -98,7 +99,24 @@ class ConfigurationPatch(StrictBody):
     retired: bool | None = None
 
 
-class AddonPatch(ConfigurationPatch):
+class ConfigurationPatch(SharedConfigurationPatch):
+    """Fields of a plan to change; absent fields stay, `null` clears `cycles` or `price`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"retired": True}, {"changes_to": ["pln_7k9m1p3r5t7v9x1z3b5d7f9h"]}]
+        },
+    )
+
+    changes_to: list[ObjectId] | None = Field(
+        default=None,
+        max_length=MAX_PLANS,
+        description="The plans an instance on this plan may change to (replaces the list).",
+    )
+
+
+class AddonPatch(SharedConfigurationPatch):
     """Fields of an add-on to change; `agreement: null` returns to the platform default."""
 
     compatible_plans: list[ObjectId] | None = None

@@ -94,4 +94,6 @@ def _describe(field: str, after: Any) -> str:
         return "retired" if after else "back on sale"
     if field in ("cycles", "price"):
         return "price changed"
+    if field == "changes_to":
+        return f"may change to {len(after)} plan(s)" if after else "may change to no plan"
     return f"{field.replace('_', ' ')} changed"

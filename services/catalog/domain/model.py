@@ -83,7 +83,7 @@ class Cycle(Strict):
     price: Money
 
 
-class Configuration(Strict):
+class SharedConfiguration(Strict):
     """What plans and add-ons share: how they are sold and what they grant."""
 
     name: Name
@@ -124,6 +124,21 @@ class Configuration(Strict):
         return [self.price] if self.price else []
 
 
+class Configuration(SharedConfiguration):
+    """A plan as a partner describes it (the server assigns the id): the shared configuration
+    and the plan's own change policy. (Named `Configuration` because that is the name the API's
+    clients know for the body that adds a plan.)"""
+
+    changes_to: list[ObjectId] = Field(
+        default_factory=list,
+        max_length=MAX_PLANS,
+        description="Ids of the product's plans an instance on this plan may change to "
+        "(empty: none). Policy, not contract: a later revision may change it. Checked at "
+        "submission: each must be another plan of the product, listed once.",
+        examples=[["pln_7k9m1p3r5t7v9x1z3b5d7f9h"]],
+    )
+
+
 class Plan(Configuration):
     """A base specification: what a new application instance gets."""
 
@@ -158,7 +173,7 @@ class AddonTerms(Strict):
     )
 
 
-class AddonSpec(Configuration, AddonTerms):
+class AddonSpec(SharedConfiguration, AddonTerms):
     """An add-on as a partner describes it (the server assigns the id)."""
 
 

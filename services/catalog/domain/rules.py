@@ -21,6 +21,7 @@ from services.catalog.domain.model import (
     ProductType,
     Snapshot,
 )
+from services.catalog.domain.plan_changes import plan_change_problems
 from services.catalog.errors import (
     AddonNotFoundError,
     InvalidConfigurationError,
@@ -197,6 +198,8 @@ def submission_problems(
         for item in items:
             if free and any(m.amount_minor for m in item.prices()):
                 problem([kind, item.id], "a free product has no prices above zero", "priced_free")
+
+    problems.extend(plan_change_problems(snapshot.plans))
 
     required = agreement_required(snapshot.product_type, snapshot.details.billing_mode)
     plan_ids = {p.id for p in snapshot.plans}
