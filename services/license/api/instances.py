@@ -13,10 +13,10 @@ from services.license.api.schemas import (
     UsageReportRequest,
     UsageView,
     entitlement_view,
-    license_view,
+    license_page,
 )
 from services.license.errors import InstanceNotFoundError
-from shared.pagination import Page, PageRequest, build_page, page_request
+from shared.pagination import Page, PageRequest, page_request
 from shared.problems import InvalidCursorError, ValidationProblem, problem_responses
 from shared.security import AUTH_ERRORS, Partner
 from shared.text import ID_PATTERN
@@ -42,8 +42,7 @@ async def list_instance_licenses(
     page: Annotated[PageRequest, Depends(page_request)],
 ) -> Page[LicenseView]:
     states = await licenses.list_for_instance(reader, instance_id, page)
-    items, cursor = build_page(states, page, lambda s: (s.row.created_at, s.row.id))
-    return Page(items=[license_view(s) for s in items], next_cursor=cursor)
+    return license_page(states, page)
 
 
 @router.get(

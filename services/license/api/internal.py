@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Response, status
 
 from services.license.api.deps import FromOrders, Licenses, Reads
-from services.license.api.schemas import entitlement_view, license_view
+from services.license.api.schemas import entitlement_view, license_page, license_view
 from services.license.client import (
     AcceptRequest,
     EntitlementView,
@@ -37,7 +37,7 @@ from services.license.errors import (
     OrderLicenseConflictError,
     TermMismatchError,
 )
-from shared.pagination import Page, PageRequest, build_page, page_request
+from shared.pagination import Page, PageRequest, page_request
 from shared.problems import InvalidCursorError, ValidationProblem, problem_responses
 from shared.security import AUTH_ERRORS
 from shared.text import ID_PATTERN
@@ -226,8 +226,7 @@ async def list_instance_licenses(
     page: Annotated[PageRequest, Depends(page_request)],
 ) -> Page[LicenseView]:
     states = await licenses.list_for_instance(service, instance_id, page)
-    items, cursor = build_page(states, page, lambda s: (s.row.created_at, s.row.id))
-    return Page(items=[license_view(s) for s in items], next_cursor=cursor)
+    return license_page(states, page)
 
 
 @router.get(

@@ -31,6 +31,7 @@ from services.license.reads import EntitlementBundle
 from services.license.service import LicenseState, Revocations, Suggestion, UsageReport
 from services.license.verifier import Code, Verdict
 from shared.clock import utcnow
+from shared.pagination import Page, PageRequest, build_page
 
 __all__ = [
     "AcceptRequest",
@@ -96,6 +97,12 @@ class UsageReportRequest(StrictBody):
 
     metric: Dimension
     value: int = Field(ge=0, le=MAX_ENTITLEMENT, description="The current total in use.")
+
+
+def license_page(states: list[LicenseState], page: PageRequest) -> Page[LicenseView]:
+    """One page of an instance's licenses (`states`: the `limit + 1` fetched, oldest first)."""
+    items, cursor = build_page(states, page, lambda s: (s.row.created_at, s.row.id))
+    return Page(items=[license_view(s) for s in items], next_cursor=cursor)
 
 
 def license_view(state: LicenseState, now: datetime | None = None) -> LicenseView:

@@ -10,9 +10,10 @@ only slow.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -121,15 +122,31 @@ async def paying(
         await database.dispose()
 
 
-async def test_a_retry_after_the_relay_resumed_the_payment_gets_the_fulfilled_order_at_once(
+PayingWorld = Callable[..., AbstractAsyncContextManager[Paying]]
+
+
+@pytest.fixture
+def paying_world(
     catalog_driver: CatalogDriver,
     orders_settings: OrdersSettings,
     orders_catalog_link: ServiceLink,
     license_link: ServiceLink,
     keys: TestKeys,
+) -> PayingWorld:
+    """`async with paying_world(pay_lease_seconds=60) as p:` opens `paying` on the test's
+    services, with the orders settings given overridden."""
+
+    def open_world(**overrides: Any) -> AbstractAsyncContextManager[Paying]:
+        settings = orders_settings.model_copy(update=overrides)
+        return paying(settings, catalog_driver, orders_catalog_link, license_link, keys)
+
+    return open_world
+
+
+async def test_a_retry_after_the_relay_resumed_the_payment_gets_the_fulfilled_order_at_once(
+    paying_world: PayingWorld,
 ) -> None:
-    settings = orders_settings.model_copy(update={"pay_lease_seconds": 60})
-    async with paying(settings, catalog_driver, orders_catalog_link, license_link, keys) as p:
+    async with paying_world(pay_lease_seconds=60) as p:
         order_id, first = await p.stuck_pay("pay-1")
         assert await drain_outbox(p.app) == 0  # the relay resumes the payment: fulfilled
 
@@ -150,15 +167,9 @@ async def test_a_retry_after_the_relay_resumed_the_payment_gets_the_fulfilled_or
 
 
 async def test_a_retry_that_takes_over_an_expired_claim_after_the_resume_gets_200_not_409(
-    catalog_driver: CatalogDriver,
-    orders_settings: OrdersSettings,
-    orders_catalog_link: ServiceLink,
-    license_link: ServiceLink,
-    keys: TestKeys,
+    paying_world: PayingWorld,
 ) -> None:
-    async with paying(
-        orders_settings, catalog_driver, orders_catalog_link, license_link, keys
-    ) as p:
+    async with paying_world() as p:
         order_id, _dead = await p.stuck_pay("pay-1")
         assert await drain_outbox(p.app) == 0
         await p.lease_runs_out()
@@ -175,15 +186,9 @@ async def test_a_retry_that_takes_over_an_expired_claim_after_the_resume_gets_20
 
 
 async def test_a_retry_before_the_resume_finishes_the_same_payment_itself(
-    catalog_driver: CatalogDriver,
-    orders_settings: OrdersSettings,
-    orders_catalog_link: ServiceLink,
-    license_link: ServiceLink,
-    keys: TestKeys,
+    paying_world: PayingWorld,
 ) -> None:
-    async with paying(
-        orders_settings, catalog_driver, orders_catalog_link, license_link, keys
-    ) as p:
+    async with paying_world() as p:
         order_id, first = await p.stuck_pay("pay-1")
         await p.lease_runs_out()
 
@@ -202,14 +207,9 @@ async def test_a_retry_before_the_resume_finishes_the_same_payment_itself(
 
 
 async def test_a_retry_while_the_dead_request_holds_the_key_waits_out_the_lease_not_a_409(
-    catalog_driver: CatalogDriver,
-    orders_settings: OrdersSettings,
-    orders_catalog_link: ServiceLink,
-    license_link: ServiceLink,
-    keys: TestKeys,
+    paying_world: PayingWorld,
 ) -> None:
-    settings = orders_settings.model_copy(update={"pay_lease_seconds": 0.5})
-    async with paying(settings, catalog_driver, orders_catalog_link, license_link, keys) as p:
+    async with paying_world(pay_lease_seconds=0.5) as p:
         order_id, _dead = await p.stuck_pay("pay-1")
 
         retry = await p.driver.pay(order_id, key="pay-1")
@@ -220,15 +220,9 @@ async def test_a_retry_while_the_dead_request_holds_the_key_waits_out_the_lease_
 
 
 async def test_two_retries_at_once_answer_alike_and_settle_once(
-    catalog_driver: CatalogDriver,
-    orders_settings: OrdersSettings,
-    orders_catalog_link: ServiceLink,
-    license_link: ServiceLink,
-    keys: TestKeys,
+    paying_world: PayingWorld,
 ) -> None:
-    async with paying(
-        orders_settings, catalog_driver, orders_catalog_link, license_link, keys
-    ) as p:
+    async with paying_world() as p:
         order_id, _dead = await p.stuck_pay("pay-1")
         await p.lease_runs_out()
 
@@ -264,14 +258,9 @@ async def test_the_sandbox_settles_a_payment_id_once_and_counts_every_charge(
 
 
 async def test_a_retry_after_a_503_takes_the_key_over_at_once_and_charges_the_same_payment(
-    catalog_driver: CatalogDriver,
-    orders_settings: OrdersSettings,
-    orders_catalog_link: ServiceLink,
-    license_link: ServiceLink,
-    keys: TestKeys,
+    paying_world: PayingWorld,
 ) -> None:
-    settings = orders_settings.model_copy(update={"pay_lease_seconds": 60})
-    async with paying(settings, catalog_driver, orders_catalog_link, license_link, keys) as p:
+    async with paying_world(pay_lease_seconds=60) as p:
         order = await p.driver.placed(new_order(p.listing.product_id, p.listing.plan_id))
         down = p.provider.sandbox
         p.provider.sandbox = Unreachable()  # type: ignore[assignment]
